@@ -1,0 +1,56 @@
+# Thin driver over SwiftPM. `make help` lists the targets.
+SWIFT      ?= swift
+PREFIX     ?= /usr/local
+RELEASE    := -c release --experimental-lto-mode=full --omit-frame-pointers
+LIB_DIR    := build/lib
+LIB        := $(LIB_DIR)/libhakmem.so
+
+.PHONY: all lib test test-unit test-preload test-programs check-lib bench bench-full demo install clean help
+
+all: lib
+
+help:
+	@echo "make lib          release libhakmem.so -> $(LIB)"
+	@echo "make demo         build, then run a real program (python3) on hakmem"
+	@echo "make test         every test: unit (swift test), API/stress/fork under preload, real programs, .so checks"
+	@echo "make bench        benchmark comparison vs glibc/mimalloc/jemalloc/tcmalloc (quick)"
+	@echo "make bench-full   the same, full mode"
+	@echo "make install      PREFIX=/usr/local: library, launcher"
+
+lib:
+	$(SWIFT) build $(RELEASE) --product hakmem
+	@mkdir -p $(LIB_DIR)
+	cp -f .build/release/libhakmem.so $(LIB)
+
+demo: lib
+	HAKMEM_VERBOSE=1 scripts/hakmem python3 scripts/demo.py
+
+test: lib
+	scripts/run-tests.sh
+
+test-unit:
+	$(SWIFT) test
+
+test-preload: lib
+	tests/preload/run.sh $(abspath $(LIB))
+
+test-programs: lib
+	tests/programs/run.sh $(abspath $(LIB))
+
+check-lib: lib
+	tests/check-lib.sh $(abspath $(LIB))
+
+bench:
+	bench/run.sh --quick
+
+bench-full:
+	bench/run.sh --full
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libhakmem.so
+	sed 's|^HAKMEM_DEFAULT_LIB=.*|HAKMEM_DEFAULT_LIB="$(PREFIX)/lib/libhakmem.so"|' scripts/hakmem > $(DESTDIR)$(PREFIX)/bin/hakmem
+	chmod 755 $(DESTDIR)$(PREFIX)/bin/hakmem
+
+clean:
+	rm -rf .build build

@@ -1,0 +1,70 @@
+// shim.c -- definitions behind hakmem_shim.h: TLS slots, the segment map, and
+// syscall glue that needs _GNU_SOURCE or libc details Swift should not see.
+#define _GNU_SOURCE
+#include "hakmem_shim.h"
+#include <sched.h>
+#include <fcntl.h>
+#include <sys/random.h>
+
+unsigned char hak_empty_page[256] HAK_HIDDEN __attribute__((aligned(64)));
+unsigned char hak_segmap[HAK_SEGMAP_ENTRIES] HAK_HIDDEN __attribute__((aligned(4096)));
+
+__thread void *_Nullable hak_tls_direct[HAK_DIRECT_SLOTS] HAK_IE = {
+    [0 ... HAK_DIRECT_SLOTS - 1] = hak_empty_page,
+};
+__thread void *_Nullable hak_tls_heap HAK_IE = NULL;
+
+void *hak_os_mremap(void *old, size_t old_size, size_t new_size, int flags, void *new_address) {
+    int f = 0;
+    if (flags & HAK_MREMAP_MAYMOVE) f |= MREMAP_MAYMOVE;
+    if (flags & HAK_MREMAP_FIXED) f |= MREMAP_FIXED;
+    void *p = mremap(old, old_size, new_size, f, new_address);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+uint64_t hak_os_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void hak_os_random(void *buf, size_t n) {
+    if (getrandom(buf, n, GRND_NONBLOCK) == (ssize_t)n) return;
+    // Fallback: mix the clock and an address (ASLR); good enough for a cookie.
+    uint64_t x = hak_os_now_ns() ^ (uint64_t)(uintptr_t)buf ^ 0x9e3779b97f4a7c15ull;
+    unsigned char *out = buf;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        out[i] = (unsigned char)x;
+    }
+}
+
+void hak_os_write_stderr(const void *buf, size_t n) {
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = write(2, p, n);
+        if (w < 0) { if (errno == EINTR) continue; return; }
+        p += w; n -= (size_t)w;
+    }
+}
+
+const char *hak_os_getenv(const char *name) { return getenv(name); }
+
+void hak_os_yield(void) { sched_yield(); }
+
+size_t hak_os_rss(void) {
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char buf[128];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    // second field: resident pages
+    const char *p = buf;
+    while (*p && *p != ' ') p++;
+    size_t pages = 0;
+    while (*p == ' ') p++;
+    while (*p >= '0' && *p <= '9') pages = pages * 10 + (size_t)(*p++ - '0');
+    return pages * (size_t)sysconf(_SC_PAGESIZE);
+}

@@ -1,0 +1,150 @@
+// Entry.swift -- the allocator's C-callable entry points (hak_*). The C-named
+// functions (malloc, free, ...) in Sources/HakmemExports forward here; with full
+// LTO they compile to these bodies. Semantics and errno follow glibc.
+
+import CHakmemShim
+
+@c(hak_malloc)
+public func hak_malloc(_ size: UInt) -> UnsafeMutableRawPointer? {
+    Alloc.malloc(size)
+}
+
+@c(hak_free)
+public func hak_free(_ pointer: UnsafeMutableRawPointer?) {
+    Free.free(pointer)
+}
+
+@c(hak_calloc)
+public func hak_calloc(_ count: UInt, _ size: UInt) -> UnsafeMutableRawPointer? {
+    let (total, overflow) = count.multipliedReportingOverflow(by: size)
+    if overflow { return Alloc.outOfMemory() }
+    guard let p = Alloc.malloc(total) else { return nil }
+    if total > UInt(Size.poolMax), let h = Segments.header(containing: UInt(bitPattern: p)),
+       h.pointee.kind == SegmentKind.large, h.pointee.isFreshZero {
+        return p   // fresh mmap memory is already zero
+    }
+    p.initializeMemory(as: UInt8.self, repeating: 0, count: Int(total))
+    return p
+}
+
+@c(hak_realloc)
+public func hak_realloc(_ pointer: UnsafeMutableRawPointer?, _ size: UInt) -> UnsafeMutableRawPointer? {
+    guard let pointer else { return Alloc.malloc(size) }
+    if size == 0 {   // glibc: realloc(p, 0) frees p and returns NULL
+        Free.free(pointer)
+        return nil
+    }
+    if size > Size.requestMax { return Alloc.outOfMemory() }
+    guard let header = Segments.header(containing: UInt(bitPattern: pointer)) else {
+        Report.fatal("realloc of a pointer hakmem did not allocate", pointer: pointer)
+    }
+    let oldUsable: Int
+    if header.pointee.kind == SegmentKind.large {
+        guard Large.validBlock(header, pointer, interior: "invalid realloc: interior pointer into a large block") != nil else {
+            Report.fatal("realloc of a pointer hakmem did not allocate", pointer: pointer)
+        }
+        if size > UInt(Size.poolMax) {
+            if let moved = Large.reallocate(header, pointer, size: size) { return moved }
+        }
+        oldUsable = Large.usableSize(header, pointer)
+    } else {
+        let page = Free.validPage(header, pointer, invalid: "invalid realloc: not a block hakmem handed out")
+        oldUsable = page.pointee.blockSize
+        // Same block if the new size still fits and wastes at most half of it.
+        if size <= UInt(oldUsable) && size &* 2 >= UInt(oldUsable) { return pointer }
+    }
+    guard let fresh = Alloc.malloc(size) else { return nil }
+    fresh.copyMemory(from: pointer, byteCount: min(Int(size), oldUsable))
+    Free.free(pointer)
+    return fresh
+}
+
+@c(hak_reallocarray)
+public func hak_reallocarray(_ pointer: UnsafeMutableRawPointer?, _ count: UInt, _ size: UInt) -> UnsafeMutableRawPointer? {
+    let (total, overflow) = count.multipliedReportingOverflow(by: size)
+    if overflow { return Alloc.outOfMemory() }
+    return hak_realloc(pointer, total)
+}
+
+@inline(__always)
+func isPowerOfTwo(_ x: UInt) -> Bool { x != 0 && x & (x &- 1) == 0 }
+
+@c(hak_posix_memalign)
+public func hak_posix_memalign(_ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
+                               _ alignment: UInt, _ size: UInt) -> Int32 {
+    if !isPowerOfTwo(alignment) || alignment % UInt(MemoryLayout<UnsafeRawPointer>.size) != 0 {
+        return EINVAL
+    }
+    guard let p = Alloc.aligned(size, alignment: alignment) else { return ENOMEM }
+    out.pointee = p
+    return 0
+}
+
+@c(hak_aligned_alloc)
+public func hak_aligned_alloc(_ alignment: UInt, _ size: UInt) -> UnsafeMutableRawPointer? {
+    if !isPowerOfTwo(alignment) {
+        OS.setErrno(EINVAL)
+        return nil
+    }
+    return Alloc.aligned(size, alignment: alignment)
+}
+
+@c(hak_memalign)
+public func hak_memalign(_ alignment: UInt, _ size: UInt) -> UnsafeMutableRawPointer? {
+    // glibc: a non-power-of-two alignment is rounded up to the next power of two.
+    var a = alignment
+    if !isPowerOfTwo(a) {
+        if a > UInt.max / 2 + 1 { OS.setErrno(EINVAL); return nil }
+        a = a <= 1 ? 1 : UInt(1) << UInt(UInt.bitWidth - (a &- 1).leadingZeroBitCount)
+    }
+    return Alloc.aligned(size, alignment: a)
+}
+
+@c(hak_valloc)
+public func hak_valloc(_ size: UInt) -> UnsafeMutableRawPointer? {
+    Alloc.aligned(size, alignment: UInt(Geometry.osPageSize))
+}
+
+@c(hak_pvalloc)
+public func hak_pvalloc(_ size: UInt) -> UnsafeMutableRawPointer? {
+    let page = UInt(Geometry.osPageSize)
+    if size > Size.requestMax { return Alloc.outOfMemory() }
+    let rounded = size == 0 ? page : (size &+ page &- 1) & ~(page &- 1)
+    return Alloc.aligned(rounded, alignment: page)
+}
+
+@c(hak_malloc_usable_size)
+public func hak_malloc_usable_size(_ pointer: UnsafeMutableRawPointer?) -> UInt {
+    guard let pointer, let header = Segments.header(containing: UInt(bitPattern: pointer)) else { return 0 }
+    if header.pointee.kind == SegmentKind.large {
+        guard Large.validBlock(header, pointer, interior: "invalid malloc_usable_size: interior pointer into a large block") != nil else { return 0 }
+        return UInt(Large.usableSize(header, pointer))
+    }
+    return UInt(Free.validPage(header, pointer, invalid: "invalid malloc_usable_size: not a block hakmem handed out").pointee.blockSize)
+}
+
+/// C23 free_sized: the size is a hint the release build does not need.
+@c(hak_free_sized)
+public func hak_free_sized(_ pointer: UnsafeMutableRawPointer?, _ size: UInt) {
+    Free.free(pointer)
+}
+
+/// C23 free_aligned_sized.
+@c(hak_free_aligned_sized)
+public func hak_free_aligned_sized(_ pointer: UnsafeMutableRawPointer?, _ alignment: UInt, _ size: UInt) {
+    Free.free(pointer)
+}
+
+/// malloc_trim: returns cached and free memory to the OS now; 1 if any was released.
+@c(hak_malloc_trim)
+public func hak_malloc_trim(_ pad: UInt) -> Int32 {
+    let large = Large.trim()
+    let pooled = Segments.purgeAll()
+    return large || pooled ? 1 : 0
+}
+
+/// Bytes hakmem has mapped (pooled segments + large mappings), for mallinfo.
+@c(hak_mapped_bytes)
+public func hak_mapped_bytes() -> UInt {
+    UInt(Segments.mappedBytes &+ Large.mappedBytes)
+}

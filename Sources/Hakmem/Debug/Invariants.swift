@@ -1,0 +1,52 @@
+// Invariants.swift -- executable forms of the invariants in Layout.swift, for the
+// unit tests and for debugging. Nothing on an allocation path calls them.
+
+enum Invariants {
+    /// Number of blocks on a free list, or -1 if the list leaves the page area or
+    /// has more links than the page has blocks (a cycle or a corrupted link).
+    static func listLength(_ page: UnsafeMutablePointer<Page>, _ head: UnsafeMutableRawPointer?) -> Int {
+        var n = 0
+        var block = head
+        while let b = block {
+            if !Pages.isBlockStart(page, UInt(bitPattern: b)) || n > Int(page.pointee.capacity) { return -1 }
+            n += 1
+            block = Block.next(b)
+        }
+        return n
+    }
+
+    /// Checks the page invariants of Layout.swift; returns the first violated one.
+    static func check(_ page: UnsafeMutablePointer<Page>) -> StaticString? {
+        let p = page.pointee
+        if p.capacity > p.reserved { return "capacity <= reserved" }
+        if Int(p.reserved) * p.blockSize > Int(p.sliceCount) << Geometry.sliceShift {
+            return "reserved * blockSize <= page bytes"
+        }
+        let free = listLength(page, p.free)
+        let local = listLength(page, p.localFree)
+        if free < 0 || local < 0 { return "free lists stay inside the page" }
+        if Int(p.used) != Int(p.capacity) - free - local { return "used == capacity - |free| - |localFree|" }
+        return nil
+    }
+
+    /// Checks every page of `heap`'s queues and full list, and the direct table of the
+    /// calling thread (which must own `heap`).
+    static func check(heap: UnsafeMutablePointer<Heap>) -> StaticString? {
+        for c in 0..<SizeClass.count {
+            var page = Heaps.queue(heap, c).pointee.first
+            while let p = page {
+                if Int(p.pointee.sizeClass) != c { return "queue holds pages of its class only" }
+                if p.pointee.flags & PageFlags.inFull != 0 { return "inFull pages are not queued" }
+                if let problem = check(p) { return problem }
+                page = p.pointee.next
+            }
+        }
+        var page = Heaps.fullQueue(heap).pointee.first
+        while let p = page {
+            if p.pointee.flags & PageFlags.inFull == 0 { return "full list pages carry inFull" }
+            if let problem = check(p) { return problem }
+            page = p.pointee.next
+        }
+        return nil
+    }
+}

@@ -1,0 +1,212 @@
+// Large.swift -- the Large tier: blocks above 1 MiB (or with alignment above
+// 64 KiB) get a mapping of their own, with a SegmentHeader at its 4 MiB-aligned
+// base and the block at base + max(4 KiB, alignment). Freed mappings wait in a
+// small cache (bounded in bytes, expired after the purge delay) so that alloc/free
+// cycles of large blocks do not hit the kernel each time. realloc grows with
+// mremap, in place when the kernel can, else by moving the pages (no copy).
+
+import CHakmemShim
+
+enum Large {
+    /// Cached (free) mappings, most recent first (under Locks.large).
+    nonisolated(unsafe) static var cache: UnsafeMutablePointer<SegmentHeader>?
+    nonisolated(unsafe) static var cachedBytes = 0
+    /// Bytes mapped for live large blocks and the cache (statistics).
+    nonisolated(unsafe) static var mappedBytes = 0
+
+    @inline(__always)
+    static func headerSpace(alignment: Int) -> Int {
+        alignment > Geometry.osPageSize ? alignment : Geometry.osPageSize
+    }
+
+    @inline(__always)
+    static func chunks(_ bytes: Int) -> Int {
+        (bytes + Geometry.segmentSize - 1) >> Geometry.segmentShift
+    }
+
+    static func allocate(size: UInt, alignment: Int) -> UnsafeMutableRawPointer? {
+        let offset = headerSpace(alignment: alignment)
+        let userBytes = (Int(size) + Geometry.osPageSize - 1) & ~(Geometry.osPageSize - 1)
+        let total = offset + userBytes
+        let mappingAlignment = alignment > Geometry.segmentSize ? alignment : Geometry.segmentSize
+        var header = takeFromCache(total: total, alignment: mappingAlignment)
+        if header == nil {
+            guard let raw = OS.mapAligned(size: total, alignment: mappingAlignment) else {
+                return Alloc.outOfMemory()
+            }
+            let h = raw.assumingMemoryBound(to: SegmentHeader.self)
+            h.pointee = SegmentHeader(
+                cookie: UInt(bitPattern: raw) ^ Secret.cookie, kind: SegmentKind.large,
+                usedSlices: 0, dirtySlices: 0, purgeAt: 0, next: nil, prev: nil,
+                mappingSize: total, userBlock: nil, requested: 0, cachedAt: 0, isFreshZero: true)
+            SpinLock.lock(Locks.large)
+            mappedBytes &+= total
+            SpinLock.unlock(Locks.large)
+            Segments.markMap(raw, chunks: chunks(total), kind: SegmentKind.large)
+            header = h
+        }
+        let h = header.unsafelyUnwrapped
+        let block = UnsafeMutableRawPointer(h) + offset
+        h.pointee.userBlock = block
+        h.pointee.requested = Int(size)
+        return block
+    }
+
+    /// A cached mapping of at least `total` bytes (and not much more), aligned to
+    /// `alignment`; nil if none.
+    static func takeFromCache(total: Int, alignment: Int) -> UnsafeMutablePointer<SegmentHeader>? {
+        if cache == nil { return nil }
+        SpinLock.lock(Locks.large)
+        defer { SpinLock.unlock(Locks.large) }
+        var candidate = cache
+        while let h = candidate {
+            candidate = h.pointee.next
+            let size = h.pointee.mappingSize
+            if size >= total && size - total <= total / 4 + Geometry.segmentSize
+                && UInt(bitPattern: h) & UInt(alignment - 1) == 0 {
+                unlinkCached(h)
+                return h
+            }
+        }
+        return nil
+    }
+
+    /// Frees large block `pointer` whose mapping header is `header`.
+    static func free(_ header: UnsafeMutablePointer<SegmentHeader>, _ pointer: UnsafeMutableRawPointer) {
+        if validBlock(header, pointer, interior: "invalid free: interior pointer into a large block") == nil { return }
+        header.pointee.userBlock = nil
+        header.pointee.isFreshZero = false
+        let now = OS.nowNanoseconds()
+        SpinLock.lock(Locks.large)
+        var unmapList: UnsafeMutablePointer<SegmentHeader>? = nil
+        if header.pointee.mappingSize <= Options.largeCacheBytes {
+            header.pointee.cachedAt = now
+            header.pointee.prev = nil
+            header.pointee.next = cache
+            if let first = cache { first.pointee.prev = header }
+            cache = header
+            cachedBytes &+= header.pointee.mappingSize
+        } else {
+            header.pointee.next = nil
+            unmapList = header
+        }
+        // Evict the oldest entries over the byte budget or past the purge delay.
+        var last = cache
+        while let l = last, let n = l.pointee.next { last = n }
+        while let oldest = last, oldest != header,
+              cachedBytes > Options.largeCacheBytes || now &- oldest.pointee.cachedAt > Options.purgeDelayNanoseconds {
+            last = oldest.pointee.prev
+            unlinkCached(oldest)
+            oldest.pointee.next = unmapList
+            unmapList = oldest
+        }
+        SpinLock.unlock(Locks.large)
+        while let h = unmapList {
+            unmapList = h.pointee.next
+            unmap(h)
+        }
+    }
+
+    /// Under Locks.large: removes `h` from the cache.
+    static func unlinkCached(_ h: UnsafeMutablePointer<SegmentHeader>) {
+        if let p = h.pointee.prev { p.pointee.next = h.pointee.next } else { cache = h.pointee.next }
+        if let n = h.pointee.next { n.pointee.prev = h.pointee.prev }
+        h.pointee.next = nil
+        h.pointee.prev = nil
+        cachedBytes &-= h.pointee.mappingSize
+    }
+
+    static func unmap(_ h: UnsafeMutablePointer<SegmentHeader>) {
+        let size = h.pointee.mappingSize
+        let raw = UnsafeMutableRawPointer(h)
+        h.pointee.cookie = 0
+        Segments.markMap(raw, chunks: chunks(size), kind: 0)
+        SpinLock.lock(Locks.large)
+        mappedBytes &-= size
+        Segments.purgedBytes &+= size
+        SpinLock.unlock(Locks.large)
+        OS.unmap(raw, size: size)
+    }
+
+    /// Unmaps every cached mapping (malloc_trim). True if anything was released.
+    static func trim() -> Bool {
+        SpinLock.lock(Locks.large)
+        let list = cache
+        cache = nil
+        cachedBytes = 0
+        SpinLock.unlock(Locks.large)
+        var h = list
+        while let current = h { h = current.pointee.next; unmap(current) }
+        return list != nil
+    }
+
+    /// `pointer` if it is the live block of `header`; nil for a pointer outside the
+    /// mapping (foreign memory sharing its last chunk); reports and aborts for a
+    /// double free or (with message `interior`) an interior pointer.
+    static func validBlock(_ header: UnsafeMutablePointer<SegmentHeader>, _ pointer: UnsafeMutableRawPointer,
+                           interior: StaticString) -> UnsafeMutableRawPointer? {
+        let base = UInt(bitPattern: header)
+        let address = UInt(bitPattern: pointer)
+        if header.pointee.cookie != base ^ Secret.cookie {
+            Report.fatal("large block header corrupted", pointer: pointer)
+        }
+        if address &- base >= UInt(header.pointee.mappingSize) { return nil }
+        if header.pointee.userBlock == pointer { return pointer }
+        if header.pointee.userBlock == nil {
+            Report.fatal("double free of a large block", pointer: pointer, detail: "mapping bytes ",
+                         value: UInt(header.pointee.mappingSize))
+        }
+        Report.fatal(interior, pointer: pointer)
+    }
+
+    /// Bytes usable from `pointer` to the end of its mapping.
+    static func usableSize(_ header: UnsafeMutablePointer<SegmentHeader>, _ pointer: UnsafeMutableRawPointer) -> Int {
+        header.pointee.mappingSize - (UInt(bitPattern: pointer) &- UInt(bitPattern: header)).asInt
+    }
+
+    /// Resizes a live large block to `size` bytes: in place if the mapping is big
+    /// enough or can grow where it is, else by moving its pages with mremap. Returns
+    /// nil if the OS refuses (the block is unchanged).
+    static func reallocate(_ header: UnsafeMutablePointer<SegmentHeader>, _ pointer: UnsafeMutableRawPointer,
+                           size: UInt) -> UnsafeMutableRawPointer? {
+        let offset = Int(UInt(bitPattern: pointer) &- UInt(bitPattern: header))
+        let total = offset + ((Int(size) + Geometry.osPageSize - 1) & ~(Geometry.osPageSize - 1))
+        let old = header.pointee.mappingSize
+        if total <= old {
+            header.pointee.requested = Int(size)
+            return pointer
+        }
+        let raw = UnsafeMutableRawPointer(header)
+        if OS.remapInPlace(raw, from: old, to: total) {
+            Segments.markMap(raw, chunks: chunks(total), kind: SegmentKind.large)
+        } else {
+            let alignment = offset > Geometry.segmentSize ? offset : Geometry.segmentSize
+            guard let target = OS.mapAligned(size: total, alignment: alignment) else { return nil }
+            if !OS.remapMove(raw, from: old, to: total, target: target) {
+                OS.unmap(target, size: total)
+                return nil
+            }
+            Segments.markMap(raw, chunks: chunks(old), kind: 0)
+            let moved = target.assumingMemoryBound(to: SegmentHeader.self)
+            moved.pointee.cookie = UInt(bitPattern: target) ^ Secret.cookie
+            moved.pointee.userBlock = target + offset
+            Segments.markMap(target, chunks: chunks(total), kind: SegmentKind.large)
+            moved.pointee.mappingSize = total
+            moved.pointee.requested = Int(size)
+            SpinLock.lock(Locks.large)
+            mappedBytes &+= total &- old
+            SpinLock.unlock(Locks.large)
+            return target + offset
+        }
+        header.pointee.mappingSize = total
+        header.pointee.requested = Int(size)
+        SpinLock.lock(Locks.large)
+        mappedBytes &+= total &- old
+        SpinLock.unlock(Locks.large)
+        return pointer
+    }
+}
+
+extension UInt {
+    @inline(__always) var asInt: Int { Int(bitPattern: self) }
+}

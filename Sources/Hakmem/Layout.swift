@@ -1,0 +1,208 @@
+// Layout.swift -- every core data structure of hakmem and its invariants.
+//
+// Map of the heap
+// ===============
+//
+//   address space
+//   └─ Segment (4 MiB, 4 MiB-aligned mmap)          SegmentHeader at its base
+//      ├─ slice 0        : SegmentHeader + pageOf[64] + pages[64] (metadata only)
+//      └─ slices 1...63  : 64 KiB each; a Page spans 1...32 contiguous slices
+//         └─ Page         : blocks of one size class, carved lazily from `start`
+//
+//   Large blocks (> Size.poolMax, or alignment > Size.poolAlignmentMax) get their own
+//   4 MiB-aligned mapping: SegmentHeader at the base (kind = large), the user block at
+//   base + max(4 KiB, alignment).
+//
+//   Thread ── TLS hak_tls_direct[65] ──> Page (one per 16-byte size step <= 1 KiB)
+//          └─ TLS hak_tls_heap ────────> Heap: queues[class] of owned pages, full list,
+//                                        remoteFree (blocks freed by other threads)
+//
+// Segment map
+// ===========
+// `hak_segmap` (C shim, .bss) has one byte per 4 MiB chunk of the 47-bit address
+// space. It answers "is this pointer hakmem's, and where is its header?" in O(1)
+// without reading memory that may be unmapped:
+//   0          not hakmem memory (foreign pointer)
+//   1          a pooled segment; its header is at the chunk base
+//   2 + j      chunk j (0...252) of a large mapping; the header is j chunks below
+//   255        deeper inside a large mapping (never the start of a user block)
+//
+// Ownership and invariants
+// ========================
+// Page (owned by exactly one Heap, or abandoned: heap == nil, or free: in no heap):
+//   used == capacity - |free| - |localFree|            (blocks handed out, including
+//                                                       blocks sitting in some heap's
+//                                                       remoteFree list)
+//   capacity <= reserved;  reserved * blockSize <= sliceCount * sliceSize
+//   every block in free/localFree lies in [start, start + capacity * blockSize)
+//   `free` and `localFree` are touched only by the owner thread (or, for an abandoned
+//   page, under `abandonedLock`).
+//   flags & inFull  <=>  the page is on its heap's full list, not in queues[class].
+// Heap:
+//   queues[c] holds pages of class c with (probably) free blocks; the first page of
+//   queues[c] is what hak_tls_direct[] points at for the sizes of class c (or the
+//   empty page when the queue is empty).
+//   remoteFree is a lock-free stack (push: CAS by any thread; pop-all: exchange by
+//   the owner). The value `Heap.abandonedMarker` means the owner has exited.
+// Segment (pooled):
+//   bit i of usedSlices  <=>  slice i belongs to a live page (bit 0: the header).
+//   pageOf[i] == &pages[first slice of the page covering i], or &pages[0] (the
+//   sentinel: heap == nil, never handed out) for a free slice.
+//   bit i of dirtySlices => slice i is free and may still be resident; such slices are
+//   madvise(DONTNEED)ed once `purgeAt` has passed.
+
+import CHakmemShim
+
+/// Geometry of segments and slices.
+enum Geometry {
+    static let segmentShift = 22
+    static let segmentSize = 1 << segmentShift              // 4 MiB
+    static let segmentMask = UInt(segmentSize - 1)
+    static let sliceShift = 16
+    static let sliceSize = 1 << sliceShift                  // 64 KiB
+    static let slicesPerSegment = segmentSize / sliceSize   // 64
+    static let osPageSize = 4096
+    /// The largest page a pooled size class uses, in slices (2 MiB).
+    static let maxPageSlices = 32
+}
+
+/// Size limits of the tiers.
+enum Size {
+    /// Requests up to this size use the per-thread direct table (Tiny tier).
+    static let tinyMax = 1024
+    /// Up to this size: Mid tier (pooled, 64 KiB...512 KiB pages).
+    static let midMax = 32 * 1024
+    /// Up to this size: L2.5 tier (pooled, pages up to 2 MiB). Larger: Large tier.
+    static let poolMax = 1 << 20
+    /// Alignments up to this are served from pooled pages (blocks of a power-of-two
+    /// multiple of the alignment inside slice-aligned pages); larger ones go Large.
+    static let poolAlignmentMax = Geometry.sliceSize
+    /// Requests above this fail with ENOMEM without asking the OS (2^46 = 64 TiB).
+    static let requestMax: UInt = 1 << 46
+    /// The largest alignment hakmem serves (the segment map reaches 252 chunks back).
+    static let alignmentMax: UInt = 1 << 29
+}
+
+/// A free block's first word is the link to the next free block.
+/// (A dedicated type keeps every link read/write in one place.)
+enum Block {
+    @inline(__always)
+    static func next(_ block: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+        block.load(as: UnsafeMutableRawPointer?.self)
+    }
+    @inline(__always)
+    static func setNext(_ block: UnsafeMutableRawPointer, _ next: UnsafeMutableRawPointer?) {
+        block.storeBytes(of: next, as: UnsafeMutableRawPointer?.self)
+    }
+}
+
+/// Descriptor of one page: a run of slices holding blocks of one size class.
+/// Lives in its segment's header (out of band: a block overflow cannot reach it).
+struct Page {
+    /// Free blocks to allocate from. MUST stay the first field: the empty page in the
+    /// C shim is all zeroes, so its `free` reads as nil.
+    var free: UnsafeMutableRawPointer?
+    /// Blocks handed out and not yet freed back to this page (see invariant).
+    var used: UInt32
+    /// Blocks carved so far from the page area.
+    var capacity: UInt32
+    /// Blocks that fit in the page.
+    var reserved: UInt32
+    /// `PageFlags` bits; nonzero sends a local free to the slow path.
+    var flags: UInt8
+    /// Size class of the blocks.
+    var sizeClass: UInt8
+    /// First slice index of the page in its segment, and the number of slices.
+    var sliceIndex: UInt8
+    var sliceCount: UInt8
+    /// Blocks freed by the owner thread; moved to `free` when `free` runs dry.
+    var localFree: UnsafeMutableRawPointer?
+    /// Owner heap (Heap*), nil when abandoned or free. Read by other threads with
+    /// atomic loads (`Page.owner`); written only under the owner's control or a lock.
+    var heap: UInt
+    /// Size of each block in bytes (a multiple of 16).
+    var blockSize: Int
+    /// Address of the first block.
+    var start: UnsafeMutableRawPointer?
+    /// Links of the heap queue / full list / abandoned list this page is on.
+    var next: UnsafeMutablePointer<Page>?
+    var prev: UnsafeMutablePointer<Page>?
+}
+
+extension Page {
+    /// Byte offset of `heap` (embedded Swift has no key paths; a unit test checks it
+    /// against MemoryLayout.offset(of:)).
+    static let heapOffset = 32
+}
+
+enum PageFlags {
+    /// The page is on its heap's full list.
+    static let inFull: UInt8 = 1
+}
+
+/// Header at the base of every segment and large mapping.
+struct SegmentHeader {
+    /// `UInt(bitPattern: base) ^ Secret.cookie`: proves the header is hakmem's.
+    var cookie: UInt
+    /// `SegmentKind`.
+    var kind: UInt32
+    /// Pooled: bit i set <=> slice i in use by a page (bit 0 = this header).
+    var usedSlices: UInt64
+    /// Pooled: free slices that may still be resident (not yet purged).
+    var dirtySlices: UInt64
+    /// Pooled: time (ns) after which dirty slices are purged; 0 = none pending.
+    var purgeAt: UInt64
+    /// Pooled: links in the global segment list.
+    var next: UnsafeMutablePointer<SegmentHeader>?
+    var prev: UnsafeMutablePointer<SegmentHeader>?
+    /// Large: total bytes mapped from the base.
+    var mappingSize: Int
+    /// Large: the user block (nil while the mapping sits in the large cache).
+    var userBlock: UnsafeMutableRawPointer?
+    /// Large: bytes requested by the user (for diagnostics); usable = end - userBlock.
+    var requested: Int
+    /// Large: time the mapping entered the cache (ns).
+    var cachedAt: UInt64
+    /// Large: the mapping is fresh from mmap and untouched since (calloc may skip
+    /// clearing).
+    var isFreshZero: Bool
+}
+
+enum SegmentKind {
+    static let pooled: UInt32 = 1
+    static let large: UInt32 = 2
+}
+
+/// Offsets of the arrays that follow the SegmentHeader in slice 0.
+enum SegmentLayout {
+    static let pageOfOffset = (MemoryLayout<SegmentHeader>.stride + 63) & ~63
+    static let pagesOffset = pageOfOffset + Geometry.slicesPerSegment * 8
+    static let metadataEnd = pagesOffset + Geometry.slicesPerSegment * MemoryLayout<Page>.stride
+}
+
+/// A doubly linked queue of pages.
+struct PageQueue {
+    var first: UnsafeMutablePointer<Page>?
+    var last: UnsafeMutablePointer<Page>?
+}
+
+/// Per-thread heap: owns pages, serves the thread's allocations lock-free.
+/// Followed in memory by `queues[SizeClass.count]`.
+struct Heap {
+    /// Lock-free stack of blocks freed by other threads (see invariant); atomic.
+    var remoteFree: UInt
+    /// Pages whose every block is in use, of any class.
+    var full: PageQueue
+    /// Next heap in the heap pool's free list.
+    var poolNext: UnsafeMutablePointer<Heap>?
+    /// Remote frees this heap has collected (diagnostics).
+    var collected: UInt
+    /// The thread has started exiting; do not keep empty pages around.
+    var isExiting: Bool
+
+    static let abandonedMarker: UInt = 1
+    /// Byte offset of `full` (checked by a unit test, as Page.heapOffset).
+    static let fullOffset = 8
+    static let queuesOffset = (MemoryLayout<Heap>.stride + 15) & ~15
+    static let totalSize = queuesOffset + SizeClass.count * MemoryLayout<PageQueue>.stride
+}

@@ -1,0 +1,136 @@
+// Abandon.swift -- what happens to a heap's pages when its thread exits.
+//
+// Empty pages go back to their segments. Pages with blocks still in use are
+// *abandoned*: owner = Page.noOwner, kept on a per-class list under
+// Locks.abandoned. Frees into an abandoned page happen under that lock; a thread
+// that needs a page of the class adopts one (becomes its owner) before it asks the
+// segments for a new page. So a dead thread leaves neither leaks nor a dangling
+// owner.
+
+import CHakmemShim
+
+enum Abandoned {
+    /// Per size class, a list of abandoned pages (under Locks.abandoned). Stored in
+    /// a mapped array on first use.
+    nonisolated(unsafe) static var lists: UnsafeMutablePointer<PageQueue>?
+    /// Number of abandoned pages (read without the lock as a hint).
+    nonisolated(unsafe) static var count = 0
+
+    static func list(_ c: Int) -> UnsafeMutablePointer<PageQueue>? {
+        if lists == nil {
+            lists = OS.map(size: (SizeClass.count * MemoryLayout<PageQueue>.stride + 4095) & ~4095)?
+                .assumingMemoryBound(to: PageQueue.self)
+        }
+        return lists.map { $0 + c }
+    }
+
+    /// Thread exit: releases or abandons every page of `heap`, then returns the heap
+    /// to the pool. Runs on the exiting thread.
+    static func abandonHeap(_ heap: UnsafeMutablePointer<Heap>) {
+        heap.pointee.isExiting = true
+        Free.collectRemote(heap)
+        SpinLock.lock(Locks.abandoned)
+        for c in 0..<SizeClass.count { abandonQueue(Heaps.queue(heap, c)) }
+        abandonQueue(Heaps.fullQueue(heap))
+        SpinLock.unlock(Locks.abandoned)
+        // From now on remote frees see the marker and go to the (abandoned) page.
+        var list = UnsafeMutableRawPointer(bitPattern:
+            AtomicWord.exchange(Heaps.remoteFreeWord(heap), Heap.abandonedMarker))
+        while let block = list {
+            list = Block.next(block)
+            let page = Segments.pageOf(
+                UnsafeMutablePointer<SegmentHeader>(bitPattern: UInt(bitPattern: block) & ~Geometry.segmentMask)!,
+                slice: Int(truncatingIfNeeded: UInt(bitPattern: block) >> UInt(Geometry.sliceShift)) & 63).pointee
+            Free.freeRemote(page, block)
+        }
+        Heaps.clearDirect()
+        hak_tls_heap_set(nil)
+        Heaps.recycle(heap)
+    }
+
+    /// Under Locks.abandoned: empties queue `q`, releasing empty pages and abandoning
+    /// the others.
+    static func abandonQueue(_ q: UnsafeMutablePointer<PageQueue>) {
+        while let page = q.pointee.first {
+            Heaps.remove(q, page)
+            page.pointee.flags = 0
+            if page.pointee.used == 0 {
+                Segments.releasePage(page)
+                continue
+            }
+            AtomicWord.store(Free.ownerWord(page), Page.noOwner)
+            guard let list = list(Int(page.pointee.sizeClass)) else { continue }   // cannot track: leak
+            Heaps.pushFront(list, page)
+            count &+= 1
+        }
+    }
+
+    /// Frees `block` into `page` if the page is still abandoned; false if it has been
+    /// adopted meanwhile (the caller retries with the new owner).
+    static func free(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) -> Bool {
+        SpinLock.lock(Locks.abandoned)
+        defer { SpinLock.unlock(Locks.abandoned) }
+        if AtomicWord.loadRelaxed(Free.ownerWord(page)) != Page.noOwner { return false }
+        Block.setNext(block, page.pointee.localFree)
+        page.pointee.localFree = block
+        page.pointee.used &-= 1
+        if page.pointee.used == 0, let list = list(Int(page.pointee.sizeClass)) {
+            Heaps.remove(list, page)
+            count &-= 1
+            Segments.releasePage(page)
+        }
+        return true
+    }
+
+    /// Takes an abandoned page of class `c` (if any) and makes `heap` its owner.
+    static func adopt(_ c: Int, heap: UnsafeMutablePointer<Heap>) -> UnsafeMutablePointer<Page>? {
+        if count == 0 { return nil }
+        SpinLock.lock(Locks.abandoned)
+        defer { SpinLock.unlock(Locks.abandoned) }
+        guard let list = list(c), let page = list.pointee.first else { return nil }
+        Heaps.remove(list, page)
+        count &-= 1
+        AtomicWord.store(Free.ownerWord(page), UInt(bitPattern: heap))
+        return page
+    }
+}
+
+/// Thread-exit hook: a pthread key whose destructor abandons the thread's heap.
+enum ThreadExit {
+    nonisolated(unsafe) static var key = pthread_key_t()
+
+    static func register() {
+        _ = pthread_key_create(&key) { value in
+            guard let value else { return }
+            let heap = value.assumingMemoryBound(to: Heap.self)
+            if Heaps.current() == heap { Abandoned.abandonHeap(heap) }
+        }
+    }
+
+    /// Arms the destructor for the calling thread.
+    static func attach(_ heap: UnsafeMutablePointer<Heap>) {
+        _ = pthread_setspecific(key, UnsafeRawPointer(heap))
+    }
+}
+
+/// fork(): every lock is taken before the fork and released in both processes, so
+/// the child never inherits a lock held by a thread that does not exist there.
+enum Fork {
+    static func register() {
+        _ = pthread_atfork({ Fork.prepare() }, { Fork.release() }, { Fork.release() })
+    }
+
+    static func prepare() {
+        SpinLock.lock(Locks.heapPool)
+        SpinLock.lock(Locks.abandoned)
+        SpinLock.lock(Locks.large)
+        SpinLock.lock(Locks.segments)
+    }
+
+    static func release() {
+        SpinLock.unlock(Locks.segments)
+        SpinLock.unlock(Locks.large)
+        SpinLock.unlock(Locks.abandoned)
+        SpinLock.unlock(Locks.heapPool)
+    }
+}

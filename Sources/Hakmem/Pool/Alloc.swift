@@ -1,0 +1,119 @@
+// Alloc.swift -- allocation from the pooled tiers.
+//
+// Fast path (`Alloc.malloc`, inlined into malloc): for a request <= 1 KiB, one TLS
+// load of the direct slot, a pop from that page's free list, a counter bump.
+// No calls, no atomics, no locks. Everything else goes to `mallocSlow`.
+
+import CHakmemShim
+
+enum Alloc {
+    @inline(__always)
+    static func malloc(_ size: UInt) -> UnsafeMutableRawPointer? {
+        if size <= UInt(Size.tinyMax) {
+            let slot = hak_tls_direct_slots()[Int(truncatingIfNeeded: (size &+ 15) >> 4)]
+            let page = slot.unsafelyUnwrapped.assumingMemoryBound(to: Page.self)
+            if let block = page.pointee.free {
+                page.pointee.free = Block.next(block)
+                page.pointee.used &+= 1
+                return block
+            }
+        }
+        return mallocSlow(size)
+    }
+
+    /// Every malloc that the fast path did not serve: first use of a thread, an empty
+    /// page, sizes above the Tiny tier, and invalid sizes.
+    @inline(never)
+    static func mallocSlow(_ size: UInt) -> UnsafeMutableRawPointer? {
+        if size > Size.requestMax { return outOfMemory() }
+        guard let heap = Heaps.currentOrCreate() else { return outOfMemory() }
+        if size > UInt(Size.poolMax) { return Large.allocate(size: size, alignment: 16) }
+        return allocate(heap, SizeClass.of(Int(size)))
+    }
+
+    /// Allocation of `alignment` (a power of two) and `size`: pooled when a class
+    /// with suitably aligned blocks exists, else a Large mapping.
+    static func aligned(_ size: UInt, alignment: UInt) -> UnsafeMutableRawPointer? {
+        if alignment <= 16 { return malloc(size) }
+        if size > Size.requestMax || alignment > Size.alignmentMax { return outOfMemory() }
+        guard let heap = Heaps.currentOrCreate() else { return outOfMemory() }
+        if alignment <= UInt(Size.poolAlignmentMax) && size <= UInt(Size.poolMax) {
+            let c = SizeClass.aligned(Int(size), alignment: Int(alignment))
+            if c >= 0 { return allocate(heap, c) }
+        }
+        return Large.allocate(size: size, alignment: Int(alignment))
+    }
+
+    /// Pops a block of class `c` from the first page of its queue; the Mid and L2.5
+    /// tiers' fast path (still lock-free and thread-local).
+    @inline(__always)
+    static func allocate(_ heap: UnsafeMutablePointer<Heap>, _ c: Int) -> UnsafeMutableRawPointer? {
+        if let page = Heaps.queue(heap, c).pointee.first, let block = page.pointee.free {
+            page.pointee.free = Block.next(block)
+            page.pointee.used &+= 1
+            return block
+        }
+        return allocateFromNewPage(heap, c)
+    }
+
+    /// Finds (or makes) a page of class `c` with a free block, puts it first in the
+    /// queue and pops from it.
+    @inline(never)
+    static func allocateFromNewPage(_ heap: UnsafeMutablePointer<Heap>, _ c: Int) -> UnsafeMutableRawPointer? {
+        if AtomicWord.loadRelaxed(Heaps.remoteFreeWord(heap)) != 0 { Free.collectRemote(heap) }
+        let q = Heaps.queue(heap, c)
+        var candidate = q.pointee.first
+        while let page = candidate {
+            candidate = page.pointee.next
+            if page.pointee.free != nil || Pages.refill(page) {
+                if q.pointee.first != page {
+                    Heaps.remove(q, page)
+                    Heaps.pushFront(q, page)
+                    Heaps.updateDirect(heap, c)
+                }
+                return pop(page)
+            }
+            moveToFull(heap, page)
+        }
+        while let page = Abandoned.adopt(c, heap: heap) {
+            Heaps.pushFront(q, page)
+            if page.pointee.free != nil || Pages.refill(page) {
+                Heaps.updateDirect(heap, c)
+                return pop(page)
+            }
+            moveToFull(heap, page)
+        }
+        guard let page = Segments.allocatePage(slices: SizeClass.pageSlices(c), sizeClass: c,
+                                               heap: UInt(bitPattern: heap))
+        else { return outOfMemory() }
+        Heaps.pushFront(q, page)
+        Heaps.updateDirect(heap, c)
+        Pages.extend(page)
+        return pop(page)
+    }
+
+    @inline(__always)
+    static func pop(_ page: UnsafeMutablePointer<Page>) -> UnsafeMutableRawPointer? {
+        let block = page.pointee.free.unsafelyUnwrapped
+        page.pointee.free = Block.next(block)
+        page.pointee.used &+= 1
+        return block
+    }
+
+    /// Moves a page with no free block from its class queue to the heap's full list.
+    static func moveToFull(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>) {
+        let c = Int(page.pointee.sizeClass)
+        let q = Heaps.queue(heap, c)
+        let wasFirst = q.pointee.first == page
+        Heaps.remove(q, page)
+        if wasFirst { Heaps.updateDirect(heap, c) }
+        page.pointee.flags |= PageFlags.inFull
+        Heaps.pushFront(Heaps.fullQueue(heap), page)
+    }
+
+    @inline(never)
+    static func outOfMemory() -> UnsafeMutableRawPointer? {
+        OS.setErrno(ENOMEM)
+        return nil
+    }
+}

@@ -1,0 +1,131 @@
+// Heap.swift -- per-thread heaps: creation (from a pool, never unmapped), the page
+// queues of each size class, and the thread's direct table.
+// Only the owner thread touches a heap's queues; other threads touch only
+// `remoteFree` (atomically).
+
+import CHakmemShim
+
+extension Page {
+    /// `heap` value of a page that no thread owns (free, abandoned, or the sentinel).
+    /// Never equal to a heap address, nor to the nil of a thread without a heap.
+    static let noOwner: UInt = 1
+}
+
+enum Heaps {
+    /// Heaps of exited threads, ready for reuse (under Locks.heapPool).
+    nonisolated(unsafe) static var pool: UnsafeMutablePointer<Heap>?
+    /// Unused part of the last chunk mapped for heaps (under Locks.heapPool).
+    nonisolated(unsafe) static var chunkNext: UnsafeMutableRawPointer?
+    nonisolated(unsafe) static var chunkLeft = 0
+    static let chunkSize = 256 * 1024
+
+    /// The calling thread's heap, or nil before its first slow path.
+    @inline(__always)
+    static func current() -> UnsafeMutablePointer<Heap>? {
+        hak_tls_heap_get()?.assumingMemoryBound(to: Heap.self)
+    }
+
+    /// The calling thread's heap, created on first use; nil only if out of memory.
+    @inline(__always)
+    static func currentOrCreate() -> UnsafeMutablePointer<Heap>? {
+        if let heap = current() { return heap }
+        return createForThread()
+    }
+
+    @inline(never)
+    static func createForThread() -> UnsafeMutablePointer<Heap>? {
+        Startup.ensure()
+        SpinLock.lock(Locks.heapPool)
+        var heap = pool
+        if let reused = heap {
+            pool = reused.pointee.poolNext
+        } else {
+            let size = (Heap.totalSize + 63) & ~63
+            if chunkLeft < size {
+                chunkNext = OS.map(size: chunkSize)
+                chunkLeft = chunkNext == nil ? 0 : chunkSize
+            }
+            if let next = chunkNext, chunkLeft >= size {
+                heap = next.assumingMemoryBound(to: Heap.self)
+                chunkNext = next + size
+                chunkLeft -= size
+            }
+        }
+        SpinLock.unlock(Locks.heapPool)
+        guard let heap else { return nil }
+        // Clear the queues; take remoteFree from "abandoned" (or 0) to empty. Stale
+        // pushes that land after this are re-dispatched by collectRemote.
+        UnsafeMutableRawPointer(heap + 0).advanced(by: MemoryLayout<UInt>.stride)
+            .initializeMemory(as: UInt8.self, repeating: 0,
+                              count: Heap.totalSize - MemoryLayout<UInt>.stride)
+        _ = AtomicWord.exchange(remoteFreeWord(heap), 0)
+        hak_tls_heap_set(UnsafeMutableRawPointer(heap))
+        Startup.registerHooks()
+        ThreadExit.attach(heap)
+        return heap
+    }
+
+    /// Puts the heap of an exited thread back in the pool.
+    static func recycle(_ heap: UnsafeMutablePointer<Heap>) {
+        SpinLock.lock(Locks.heapPool)
+        heap.pointee.poolNext = pool
+        pool = heap
+        SpinLock.unlock(Locks.heapPool)
+    }
+
+    @inline(__always)
+    static func remoteFreeWord(_ heap: UnsafeMutablePointer<Heap>) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(heap)   // `remoteFree` is the first field
+    }
+
+    // MARK: Queues
+
+    @inline(__always)
+    static func queue(_ heap: UnsafeMutablePointer<Heap>, _ sizeClass: Int) -> UnsafeMutablePointer<PageQueue> {
+        (UnsafeMutableRawPointer(heap) + Heap.queuesOffset).assumingMemoryBound(to: PageQueue.self) + sizeClass
+    }
+
+    /// The heap's list of full pages.
+    @inline(__always)
+    static func fullQueue(_ heap: UnsafeMutablePointer<Heap>) -> UnsafeMutablePointer<PageQueue> {
+        (UnsafeMutableRawPointer(heap) + Heap.fullOffset)
+            .assumingMemoryBound(to: PageQueue.self)
+    }
+
+    static func pushFront(_ q: UnsafeMutablePointer<PageQueue>, _ page: UnsafeMutablePointer<Page>) {
+        page.pointee.prev = nil
+        page.pointee.next = q.pointee.first
+        if let first = q.pointee.first { first.pointee.prev = page } else { q.pointee.last = page }
+        q.pointee.first = page
+    }
+
+    static func pushBack(_ q: UnsafeMutablePointer<PageQueue>, _ page: UnsafeMutablePointer<Page>) {
+        page.pointee.next = nil
+        page.pointee.prev = q.pointee.last
+        if let last = q.pointee.last { last.pointee.next = page } else { q.pointee.first = page }
+        q.pointee.last = page
+    }
+
+    static func remove(_ q: UnsafeMutablePointer<PageQueue>, _ page: UnsafeMutablePointer<Page>) {
+        if let p = page.pointee.prev { p.pointee.next = page.pointee.next } else { q.pointee.first = page.pointee.next }
+        if let n = page.pointee.next { n.pointee.prev = page.pointee.prev } else { q.pointee.last = page.pointee.prev }
+        page.pointee.next = nil
+        page.pointee.prev = nil
+    }
+
+    /// Points the calling thread's direct slots of tiny class `c` at the first page of
+    /// its queue (or at the empty page). Call after every change of that first page.
+    static func updateDirect(_ heap: UnsafeMutablePointer<Heap>, _ c: Int) {
+        if c >= SizeClass.tinyCount { return }
+        let target = queue(heap, c).pointee.first.map { UnsafeMutableRawPointer($0) } ?? hak_empty_page_address()
+        let slots = hak_tls_direct_slots()
+        let range = SizeClass.directSlots(c)
+        for i in range.first...range.last { slots[i] = target }
+    }
+
+    /// Resets the calling thread's direct table to the empty page.
+    static func clearDirect() {
+        let slots = hak_tls_direct_slots()
+        for i in 0..<Int(HAK_DIRECT_SLOTS) { slots[i] = hak_empty_page_address() }
+    }
+}

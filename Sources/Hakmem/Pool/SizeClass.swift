@@ -1,0 +1,62 @@
+// SizeClass.swift -- the size classes of the pooled tiers (Tiny, Mid, L2.5).
+//
+// Classes 0...7 are 16...128 bytes in 16-byte steps; above 128 every power-of-two
+// range is split into 8 equal steps (144, 160, ... 256; 288, ... 512; ...), so a
+// request wastes at most 1/9 (< 12.5%) of its block, up to Size.poolMax (1 MiB).
+//
+//   Tiny  classes  0...31   16 B ... 1 KiB      1-slice (64 KiB) pages, direct table
+//   Mid   classes 32...71   1152 B ... 32 KiB   pages of >= 8 blocks (64...256 KiB)
+//   L2.5  classes 72...111  36 KiB ... 1 MiB    pages of >= 2...8 blocks (<= 2 MiB)
+//
+// Every block size is a multiple of 16, so every block is 16-byte aligned.
+
+enum SizeClass {
+    static let count = 112
+    static let tinyCount = 32
+
+    /// Class of a request of `size` bytes (0 < size <= Size.poolMax; 0 maps to class 0).
+    @inline(__always)
+    static func of(_ size: Int) -> Int {
+        if size <= 128 { return size <= 16 ? 0 : (size &- 1) >> 4 }
+        let n = UInt(size &- 1)
+        let bit = (UInt.bitWidth &- 1) &- n.leadingZeroBitCount      // floor(log2(size-1)) >= 7
+        let step = n >> UInt(bit &- 3)                                 // 8...15
+        return 8 &+ (bit &- 7) &* 8 &+ Int(step) &- 8
+    }
+
+    /// Block size of class `c`.
+    @inline(__always)
+    static func blockSize(_ c: Int) -> Int {
+        if c < 8 { return (c &+ 1) &* 16 }
+        let group = (c &- 8) >> 3          // 0 for 144...256
+        let index = (c &- 8) & 7           // 0...7
+        return (index &+ 9) << (group &+ 4)
+    }
+
+    /// Slices per page for class `c`: one 64 KiB slice up to 8 KiB blocks, then
+    /// enough for 8 blocks, capped at Geometry.maxPageSlices (2 MiB).
+    static func pageSlices(_ c: Int) -> Int {
+        let size = blockSize(c)
+        let bytes = size <= 8 * 1024 ? Geometry.sliceSize : size * 8
+        let slices = (bytes + Geometry.sliceSize - 1) >> Geometry.sliceShift
+        return slices < Geometry.maxPageSlices ? slices : Geometry.maxPageSlices
+    }
+
+    /// Direct-table slots served by tiny class `c`: sizes (blockSize(c-1), blockSize(c)].
+    static func directSlots(_ c: Int) -> (first: Int, last: Int) {
+        let last = blockSize(c) >> 4
+        let first = c == 0 ? 0 : (blockSize(c &- 1) >> 4) &+ 1
+        return (first, last)
+    }
+
+    /// Smallest class whose blocks are >= `size` and a multiple of `alignment`
+    /// (a power of two <= Size.poolAlignmentMax), or -1 if none is pooled.
+    static func aligned(_ size: Int, alignment: Int) -> Int {
+        var c = of(size < alignment ? alignment : size)
+        while c < count {
+            if blockSize(c) & (alignment &- 1) == 0 { return c }
+            c &+= 1
+        }
+        return -1
+    }
+}

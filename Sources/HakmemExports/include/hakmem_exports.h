@@ -1,0 +1,1 @@
+// (no public declarations yet; hakmem.h arrives with the site API)

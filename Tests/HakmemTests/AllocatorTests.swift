@@ -1,0 +1,165 @@
+// In-process tests of the allocator logic: the same Swift sources as libhakmem.so,
+// compiled as an ordinary module and driven through the hak_* entry points (the
+// test process itself keeps glibc's malloc).
+import Testing
+import Foundation
+@testable import HakmemTestable
+
+/// Runs `body` on a new thread and waits for it (the thread exits afterwards, so its
+/// heap is abandoned).
+func onNewThread(_ body: @escaping @Sendable () -> Void) {
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread { body(); done.signal() }
+    thread.start()
+    done.wait()
+    usleep(20_000)   // let the thread's key destructor run
+}
+
+struct SendablePointer: @unchecked Sendable { let p: UnsafeMutableRawPointer }
+
+func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
+    let header = Segments.header(containing: UInt(bitPattern: p))!
+    return Free.validPage(header, p, invalid: "test: not a block")
+}
+
+@Suite(.serialized) struct AllocatorTests {
+    @Test func smallBlocksAreAlignedDistinctAndKeepTheirContents() {
+        var blocks: [(UnsafeMutableRawPointer, Int)] = []
+        for i in 0..<5000 {
+            let size = (i * 37) % 2000
+            let p = hak_malloc(UInt(size))!
+            #expect(UInt(bitPattern: p) % 16 == 0)
+            #expect(hak_malloc_usable_size(p) >= UInt(size))
+            memset(p, Int32(i & 0xff), size)
+            blocks.append((p, size))
+        }
+        #expect(Set(blocks.map { $0.0 }).count == blocks.count)
+        for (i, (p, size)) in blocks.enumerated() {
+            let bytes = p.assumingMemoryBound(to: UInt8.self)
+            #expect((0..<size).allSatisfy { bytes[$0] == UInt8(i & 0xff) })
+        }
+        let heap = Heaps.current()!
+        #expect(Invariants.check(heap: heap) == nil)
+        for (p, _) in blocks { hak_free(p) }
+        #expect(Invariants.check(heap: heap) == nil)
+    }
+
+    @Test func fullPagesLeaveTheQueueAndComeBack() {
+        let c = SizeClass.of(512)
+        let perPage = Geometry.sliceSize / 512
+        var blocks = (0..<(perPage * 3)).map { _ in hak_malloc(512)! }
+        let heap = Heaps.current()!
+        var fullCount = 0
+        var p = Heaps.fullQueue(heap).pointee.first
+        while let page = p { if Int(page.pointee.sizeClass) == c { fullCount += 1 }; p = page.pointee.next }
+        #expect(fullCount >= 2)
+        #expect(Invariants.check(heap: heap) == nil)
+        // Free one block of a full page: the page returns to its queue.
+        let victim = blocks.removeFirst()
+        let victimPage = page(of: victim)
+        #expect(victimPage.pointee.flags & PageFlags.inFull != 0)
+        hak_free(victim)
+        #expect(victimPage.pointee.flags & PageFlags.inFull == 0)
+        #expect(Invariants.check(heap: heap) == nil)
+        for b in blocks { hak_free(b) }
+        #expect(Invariants.check(heap: heap) == nil)
+    }
+
+    @Test func remoteFreesAreCollectedByTheOwner() {
+        let blocks = (0..<1000).map { _ in SendablePointer(p: hak_malloc(48)!) }
+        let owner = Heaps.current()!
+        let pg = page(of: blocks[0].p)
+        let usedBefore = pg.pointee.used
+        let collectedBefore = owner.pointee.collected
+        onNewThread { for b in blocks { hak_free(b.p) } }
+        // Nothing changed on the owner's pages yet: the blocks wait in remoteFree.
+        #expect(pg.pointee.used == usedBefore)
+        #expect(AtomicWord.load(Heaps.remoteFreeWord(owner)) != 0)
+        Free.collectRemote(owner)
+        #expect(owner.pointee.collected - collectedBefore == 1000)
+        #expect(AtomicWord.load(Heaps.remoteFreeWord(owner)) == 0)
+        #expect(Invariants.check(heap: owner) == nil)
+    }
+
+    @Test func anExitedThreadsPagesAreAbandonedThenFreedAndAdopted() {
+        let box = LockedBox()
+        onNewThread {
+            let list = (0..<300).map { _ in SendablePointer(p: hak_malloc(2000)!) }
+            box.set(list)
+        }
+        let blocks = box.get()
+        #expect(Abandoned.count > 0)
+        let pg = page(of: blocks[149].p)
+        #expect(AtomicWord.load(Free.ownerWord(pg)) == Page.noOwner)
+        // Free half into the abandoned pages (under the abandoned lock) ...
+        for b in blocks.prefix(150) { hak_free(b.p) }
+        #expect(pg.pointee.used > 0)   // a page that still has live blocks
+        #expect(Invariants.check(pg) == nil)
+        // ... then a new allocation of the same class adopts one of them.
+        let q = hak_malloc(2000)!
+        let adopted = page(of: q)
+        #expect(AtomicWord.load(Free.ownerWord(adopted)) == UInt(bitPattern: Heaps.current()!))
+        hak_free(q)
+        for b in blocks.dropFirst(150) { hak_free(b.p) }
+        #expect(Invariants.check(heap: Heaps.current()!) == nil)
+    }
+
+    @Test func largeBlocksUseTheirOwnMappingAndTheSegmentMap() {
+        let size = 5 << 20
+        let p = hak_malloc(UInt(size))!
+        let header = Segments.header(containing: UInt(bitPattern: p))!
+        #expect(header.pointee.kind == SegmentKind.large)
+        #expect(UInt(bitPattern: header) % UInt(Geometry.segmentSize) == 0)
+        #expect(hak_malloc_usable_size(p) >= UInt(size))
+        // every byte of the block maps back to the same header
+        for offset in stride(from: 0, to: size, by: 1 << 20) {
+            #expect(Segments.header(containing: UInt(bitPattern: p) + UInt(offset)) == header)
+        }
+        memset(p, 0x5a, size)
+        let q = hak_realloc(p, UInt(size * 4))!
+        #expect(q.load(fromByteOffset: size - 1, as: UInt8.self) == 0x5a)
+        #expect(hak_malloc_usable_size(q) >= UInt(size * 4))
+        hak_free(q)
+        // the freed mapping is cached: a same-size request reuses it
+        let r = hak_malloc(UInt(size * 4))!
+        #expect(Segments.header(containing: UInt(bitPattern: r)) == Segments.header(containing: UInt(bitPattern: q)))
+        hak_free(r)
+    }
+
+    @Test func hugeAlignmentsAreServedAndFoundAgain() {
+        var alignment = UInt(128 * 1024)
+        while alignment <= 64 << 20 {
+            let p = hak_aligned_alloc(alignment, 1000)!
+            #expect(UInt(bitPattern: p) % alignment == 0)
+            #expect(hak_malloc_usable_size(p) >= 1000)
+            hak_free(p)
+            alignment *= 2
+        }
+    }
+
+    @Test func invalidSizesFailWithENOMEM() {
+        for size in [UInt.max, UInt.max - 100, UInt.max / 2, UInt(1) << 47] {
+            errno = 0
+            #expect(hak_malloc(size) == nil)
+            #expect(errno == ENOMEM)
+        }
+        errno = 0
+        #expect(hak_calloc(UInt.max / 2, 3) == nil)
+        #expect(errno == ENOMEM)
+    }
+
+    @Test func emptyPagesReturnToTheirSegmentAndArePurged() {
+        let blocks = (0..<2000).map { _ in hak_malloc(4000)! }
+        let purgedBefore = Segments.purgedBytes
+        for b in blocks { hak_free(b) }
+        #expect(hak_malloc_trim(0) == 1)
+        #expect(Segments.purgedBytes > purgedBefore)
+    }
+}
+
+final class LockedBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: [SendablePointer] = []
+    func set(_ v: [SendablePointer]) { lock.lock(); value = v; lock.unlock() }
+    func get() -> [SendablePointer] { lock.lock(); defer { lock.unlock() }; return value }
+}

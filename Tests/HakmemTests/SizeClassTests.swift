@@ -1,0 +1,98 @@
+// Unit tests of the size-class tables and the layout constants.
+import Testing
+@testable import HakmemTestable
+
+@Suite struct SizeClassTests {
+    @Test func everySizeGetsABlockThatFitsWithBoundedWaste() {
+        var size = 1
+        while size <= Size.poolMax {
+            let c = SizeClass.of(size)
+            let block = SizeClass.blockSize(c)
+            #expect(c >= 0 && c < SizeClass.count)
+            #expect(block >= size, "size \(size) class \(c) block \(block)")
+            #expect(block % 16 == 0)
+            if c > 0 {
+                #expect(SizeClass.blockSize(c - 1) < size, "size \(size) would fit class \(c - 1)")
+            }
+            if size > 128 {
+                // waste strictly under 12.5% of the block
+                #expect(Double(block - size) / Double(block) < 0.125, "size \(size) block \(block)")
+            }
+            size += size < 4096 ? 1 : size / 97
+        }
+        #expect(SizeClass.of(Size.poolMax) == SizeClass.count - 1)
+        #expect(SizeClass.blockSize(SizeClass.count - 1) == Size.poolMax)
+        #expect(SizeClass.of(0) == 0)
+    }
+
+    @Test func blockSizesAreStrictlyIncreasingAndMapBackToTheirClass() {
+        for c in 0..<SizeClass.count {
+            #expect(SizeClass.of(SizeClass.blockSize(c)) == c)
+            if c > 0 { #expect(SizeClass.blockSize(c) > SizeClass.blockSize(c - 1)) }
+        }
+        #expect(SizeClass.blockSize(SizeClass.tinyCount - 1) == Size.tinyMax)
+    }
+
+    @Test func directSlotsCoverEveryTinySizeExactlyOnce() {
+        var owner = [Int](repeating: -1, count: 65)
+        for c in 0..<SizeClass.tinyCount {
+            let r = SizeClass.directSlots(c)
+            for i in r.first...r.last {
+                #expect(owner[i] == -1, "slot \(i) claimed twice")
+                owner[i] = c
+            }
+        }
+        for size in 0...Size.tinyMax {
+            #expect(owner[(size + 15) >> 4] == SizeClass.of(size), "size \(size)")
+        }
+    }
+
+    @Test func pagesHoldEnoughBlocks() {
+        for c in 0..<SizeClass.count {
+            let slices = SizeClass.pageSlices(c)
+            #expect(slices >= 1 && slices <= Geometry.maxPageSlices)
+            let blocks = (slices << Geometry.sliceShift) / SizeClass.blockSize(c)
+            #expect(blocks >= (c < SizeClass.tinyCount ? 64 : 2), "class \(c) has \(blocks) blocks")
+        }
+    }
+
+    @Test func alignedClassesHaveAlignedBlocks() {
+        var alignment = 32
+        while alignment <= Size.poolAlignmentMax {
+            for size in [0, 1, alignment - 1, alignment, alignment + 1, 3 * alignment, 100_000] {
+                let c = SizeClass.aligned(size, alignment: alignment)
+                if max(size, alignment) > Size.poolMax { continue }
+                #expect(c >= 0)
+                #expect(SizeClass.blockSize(c) % alignment == 0)
+                #expect(SizeClass.blockSize(c) >= size)
+            }
+            alignment *= 2
+        }
+    }
+
+    @Test func layoutConstantsMatchTheCompiler() {
+        #expect(MemoryLayout<Page>.offset(of: \Page.free) == 0)
+        #expect(MemoryLayout<Page>.offset(of: \Page.heap) == Page.heapOffset)
+        #expect(MemoryLayout<Heap>.offset(of: \Heap.remoteFree) == 0)
+        #expect(MemoryLayout<Heap>.offset(of: \Heap.full) == Heap.fullOffset)
+        #expect(SegmentLayout.metadataEnd <= Geometry.sliceSize)
+        #expect(MemoryLayout<Page>.size <= 256)   // the C empty page is 256 bytes
+    }
+
+    @Test func findFreeRunMatchesBruteForce() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let a: UInt64 = rng.next(), b: UInt64 = rng.next()
+            let used = a & b   // ~75% free
+            for length in [1, 2, 3, 5, 8, 16, 32] {
+                var expected = -1
+                outer: for start in 0...(64 - length) {
+                    for i in start..<(start + length) where used & (1 << UInt64(i)) != 0 { continue outer }
+                    expected = start
+                    break
+                }
+                #expect(Segments.findFreeRun(used, length: length) == expected)
+            }
+        }
+    }
+}
