@@ -22,8 +22,11 @@ lib:
 	@mkdir -p $(LIB_DIR)
 	cp -f .build/release/libhakmem.so $(LIB)
 
+# The real interpreter, not a pyenv shim (which would run a dozen shells on hakmem).
+PYTHON     := $(shell python3 -c 'import sys; print(sys.executable)')
+
 demo: lib
-	HAKMEM_VERBOSE=1 scripts/hakmem python3 scripts/demo.py
+	scripts/hakmem --verbose $(PYTHON) scripts/demo.py
 
 test: lib
 	scripts/run-tests.sh

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# run-tests.sh -- every test of the project, in order; used by `make test` and CI.
+#   1. swift test: unit tests of the allocator logic, in-process
+#   2. tests/check-lib.sh: libc-only, exact exports, call-free fast paths
+#   3. tests/preload/run.sh: API semantics, stress, fork, thread exit under LD_PRELOAD
+#   4. tests/programs/run.sh: real programs (python3, gcc, git, coreutils) under LD_PRELOAD
+# Prints one summary line `N passed, N failed` (suites) and exits non-zero on any failure.
+set -u
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+lib="$root/build/lib/libhakmem.so"
+[ -f "$lib" ] || { echo "run-tests: $lib missing (make lib)" >&2; exit 2; }
+
+passed=0; failed=0; failures=""
+suite() {
+    local name="$1"; shift
+    echo "==== $name"
+    if "$@"; then passed=$((passed+1)); else failed=$((failed+1)); failures="$failures $name"; fi
+}
+suite unit swift test
+suite check-lib tests/check-lib.sh "$lib"
+suite preload tests/preload/run.sh "$lib"
+suite programs tests/programs/run.sh "$lib"
+
+echo "==== summary"
+[ -n "$failures" ] && echo "failed suites:$failures"
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
