@@ -138,6 +138,9 @@ extension Page {
 enum PageFlags {
     /// The page is on its heap's full list.
     static let inFull: UInt8 = 1
+    /// Mid/L2.5 page: the owner's frees go to the heap's bin of the class, not to the
+    /// page (see Bin).
+    static let binned: UInt8 = 2
 }
 
 /// Header at the base of every segment and large mapping.
@@ -186,8 +189,18 @@ struct PageQueue {
     var last: UnsafeMutablePointer<Page>?
 }
 
+/// A per-thread LIFO cache of free blocks of one Mid/L2.5 class. Blocks in a bin
+/// still count as `used` in their pages; reusing the most recently freed block keeps
+/// large blocks cache-hot, which page-ordered free lists cannot.
+///   count <= limit;  sum over bins of count * blockSize <= Heap.binBudget (+ one block)
+struct Bin {
+    var head: UnsafeMutableRawPointer?
+    var count: UInt32
+    var limit: UInt32
+}
+
 /// Per-thread heap: owns pages, serves the thread's allocations lock-free.
-/// Followed in memory by `queues[SizeClass.count]`.
+/// Followed in memory by `queues[SizeClass.count]`, then `bins[SizeClass.count]`.
 struct Heap {
     /// Lock-free stack of blocks freed by other threads (see invariant); atomic.
     var remoteFree: UInt
@@ -197,6 +210,8 @@ struct Heap {
     var poolNext: UnsafeMutablePointer<Heap>?
     /// Remote frees this heap has collected (diagnostics).
     var collected: UInt
+    /// Bytes sitting in this heap's bins.
+    var binnedBytes: Int
     /// The thread has started exiting; do not keep empty pages around.
     var isExiting: Bool
 
@@ -204,5 +219,9 @@ struct Heap {
     /// Byte offset of `full` (checked by a unit test, as Page.heapOffset).
     static let fullOffset = 8
     static let queuesOffset = (MemoryLayout<Heap>.stride + 15) & ~15
-    static let totalSize = queuesOffset + SizeClass.count * MemoryLayout<PageQueue>.stride
+    static let binsOffset = queuesOffset + SizeClass.count * MemoryLayout<PageQueue>.stride
+    static let totalSize = binsOffset + SizeClass.count * MemoryLayout<Bin>.stride
+    /// Most bytes one bin keeps, and all bins of a heap together.
+    static let binBytesPerClass = 256 * 1024
+    static let binBudget = 2 << 20
 }

@@ -138,6 +138,7 @@ public func hak_free_aligned_sized(_ pointer: UnsafeMutableRawPointer?, _ alignm
 /// malloc_trim: returns cached and free memory to the OS now; 1 if any was released.
 @c(hak_malloc_trim)
 public func hak_malloc_trim(_ pad: UInt) -> Int32 {
+    if let heap = Heaps.current() { Bins.flushAll(heap) }
     let large = Large.trim()
     let pooled = Segments.purgeAll()
     return large || pooled ? 1 : 0

@@ -37,10 +37,24 @@ enum Invariants {
             while let p = page {
                 if Int(p.pointee.sizeClass) != c { return "queue holds pages of its class only" }
                 if p.pointee.flags & PageFlags.inFull != 0 { return "inFull pages are not queued" }
+                if (p.pointee.flags & PageFlags.binned != 0) != (c >= SizeClass.tinyCount) {
+                    return "binned <=> Mid/L2.5 class"
+                }
                 if let problem = check(p) { return problem }
                 page = p.pointee.next
             }
         }
+        var binned = 0
+        for c in SizeClass.tinyCount..<SizeClass.count {
+            let bin = Bins.bin(heap, c)
+            if bin.pointee.count > bin.pointee.limit { return "bin count <= limit" }
+            var n = 0
+            var block = bin.pointee.head
+            while let b = block { n += 1; block = Block.next(b) }
+            if n != Int(bin.pointee.count) { return "bin count == bin list length" }
+            binned += n * SizeClass.blockSize(c)
+        }
+        if binned != heap.pointee.binnedBytes { return "binnedBytes == sum of bin bytes" }
         var page = Heaps.fullQueue(heap).pointee.first
         while let p = page {
             if p.pointee.flags & PageFlags.inFull == 0 { return "full list pages carry inFull" }

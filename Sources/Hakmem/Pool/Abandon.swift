@@ -28,6 +28,7 @@ enum Abandoned {
     /// to the pool. Runs on the exiting thread.
     static func abandonHeap(_ heap: UnsafeMutablePointer<Heap>) {
         heap.pointee.isExiting = true
+        Bins.flushAll(heap)
         Free.collectRemote(heap)
         SpinLock.lock(Locks.abandoned)
         for c in 0..<SizeClass.count { abandonQueue(Heaps.queue(heap, c)) }
@@ -38,10 +39,7 @@ enum Abandoned {
             AtomicWord.exchange(Heaps.remoteFreeWord(heap), Heap.abandonedMarker))
         while let block = list {
             list = Block.next(block)
-            let page = Segments.pageOf(
-                UnsafeMutablePointer<SegmentHeader>(bitPattern: UInt(bitPattern: block) & ~Geometry.segmentMask)!,
-                slice: Int(truncatingIfNeeded: UInt(bitPattern: block) >> UInt(Geometry.sliceShift)) & 63).pointee
-            Free.freeRemote(page, block)
+            Free.freeRemote(Free.pageOf(block), block)
         }
         Heaps.clearDirect()
         hak_tls_heap_set(nil)
@@ -53,7 +51,7 @@ enum Abandoned {
     static func abandonQueue(_ q: UnsafeMutablePointer<PageQueue>) {
         while let page = q.pointee.first {
             Heaps.remove(q, page)
-            page.pointee.flags = 0
+            page.pointee.flags &= ~PageFlags.inFull
             if page.pointee.used == 0 {
                 Segments.releasePage(page)
                 continue

@@ -28,7 +28,9 @@ enum Alloc {
         if size > Size.requestMax { return outOfMemory() }
         guard let heap = Heaps.currentOrCreate() else { return outOfMemory() }
         if size > UInt(Size.poolMax) { return Large.allocate(size: size, alignment: 16) }
-        return allocate(heap, SizeClass.of(Int(size)))
+        let c = SizeClass.of(Int(size))
+        if c >= SizeClass.tinyCount, let block = Bins.pop(heap, c) { return block }
+        return allocate(heap, c)
     }
 
     /// Allocation of `alignment` (a power of two) and `size`: pooled when a class

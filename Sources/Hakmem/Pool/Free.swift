@@ -2,8 +2,9 @@
 //
 // Fast path (`Free.free`, inlined into free): one segment-map byte says "pooled
 // segment"; the page comes from the segment's pageOf[] table; if the calling thread
-// owns the page and the page is not on the full list, the block is pushed on the
-// page's local free list. No calls, no atomics, no locks.
+// owns the page and the page has no flag (Tiny, not full), the block is pushed on the
+// page's local free list. No calls, no atomics, no locks. Owned Mid/L2.5 blocks take
+// `freeOwned` (a push on the heap's bin: also lock-free and thread-local).
 // Slow paths: NULL, foreign pointers, Large blocks, frees from other threads
 // (lock-free push on the owner heap's remoteFree), full pages, pages that become
 // empty, and invalid pointers (reported).
@@ -17,17 +18,43 @@ enum Free {
         if Segments.mapEntry(address) == 1 {
             let segment = UnsafeMutablePointer<SegmentHeader>(bitPattern: address & ~Geometry.segmentMask).unsafelyUnwrapped
             let page = Segments.pageOf(segment, slice: Int(truncatingIfNeeded: address >> UInt(Geometry.sliceShift)) & 63).pointee
-            if page.pointee.heap == hak_tls_heap_word() && page.pointee.flags == 0 {
+            if page.pointee.heap == hak_tls_heap_word() {
                 let block = pointer.unsafelyUnwrapped
-                Block.setNext(block, page.pointee.localFree)
-                page.pointee.localFree = block
-                page.pointee.used &-= 1
-                if page.pointee.used != 0 { return }
-                retire(Heaps.current().unsafelyUnwrapped, page)
+                if page.pointee.flags == 0 {
+                    Block.setNext(block, page.pointee.localFree)
+                    page.pointee.localFree = block
+                    page.pointee.used &-= 1
+                    if page.pointee.used != 0 { return }
+                    retire(Heaps.current().unsafelyUnwrapped, page)
+                    return
+                }
+                freeOwned(page, block)
                 return
             }
         }
         freeSlow(pointer)
+    }
+
+    /// A block of a page the calling thread owns, on a flagged page: Mid/L2.5 blocks go
+    /// to the heap's bin, blocks of a full Tiny page to the page (which leaves the full
+    /// list).
+    @inline(never)
+    static func freeOwned(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
+        let heap = Heaps.current().unsafelyUnwrapped
+        if page.pointee.flags & PageFlags.binned != 0 {
+            Bins.push(heap, Int(page.pointee.sizeClass), block)
+        } else {
+            freeLocal(heap, page, block)
+        }
+    }
+
+    /// The page descriptor of a block known to be in a pooled segment.
+    @inline(__always)
+    static func pageOf(_ block: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
+        let address = UInt(bitPattern: block)
+        return Segments.pageOf(
+            UnsafeMutablePointer<SegmentHeader>(bitPattern: address & ~Geometry.segmentMask).unsafelyUnwrapped,
+            slice: Int(truncatingIfNeeded: address >> UInt(Geometry.sliceShift)) & 63).pointee
     }
 
     /// Every free the fast path did not finish.
@@ -131,9 +158,7 @@ enum Free {
         var list = UnsafeMutableRawPointer(bitPattern: AtomicWord.exchange(Heaps.remoteFreeWord(heap), 0))
         while let block = list {
             list = Block.next(block)
-            let page = Segments.pageOf(
-                UnsafeMutablePointer<SegmentHeader>(bitPattern: UInt(bitPattern: block) & ~Geometry.segmentMask)!,
-                slice: Int(truncatingIfNeeded: UInt(bitPattern: block) >> UInt(Geometry.sliceShift)) & 63).pointee
+            let page = pageOf(block)
             heap.pointee.collected &+= 1
             if AtomicWord.loadRelaxed(ownerWord(page)) == UInt(bitPattern: heap) {
                 freeLocal(heap, page, block)

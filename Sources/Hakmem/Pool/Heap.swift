@@ -59,6 +59,7 @@ enum Heaps {
             .initializeMemory(as: UInt8.self, repeating: 0,
                               count: Heap.totalSize - MemoryLayout<UInt>.stride)
         _ = AtomicWord.exchange(remoteFreeWord(heap), 0)
+        Bins.initialize(heap)
         hak_tls_heap_set(UnsafeMutableRawPointer(heap))
         Startup.registerHooks()
         ThreadExit.attach(heap)
