@@ -110,8 +110,11 @@ def make_benches(p):
         Bench("larson", "larson",
               lambda t: [str(p["larson_sec"]), "8", "1000", "2000", "20", seed, str(t)],
               [TPUT], threaded=True),
-        Bench("random_mixed", "bench_random_mixed",
-              lambda t: [str(p["rm_iter"]), "8192", seed], [TPUT]),
+        # the four configurations of the tier issue's goals: working set x size range
+        *[Bench(f"random_mixed ws={ws} {lo}..{hi}", "bench_random_mixed",
+                lambda t, ws=ws, lo=lo, hi=hi: [str(p["rm_iter"]), str(ws), seed, str(lo), str(hi)],
+                [TPUT])
+          for ws in (8192, 400) for lo, hi in ((16, 1040), (16, 32768))],
         Bench("remote_free_pc", "bench_remote_free",
               lambda t: ["pc", str(t), str(p["rf_iter"]), "100", "16", "1024"],
               [TPUT], threaded=True),
