@@ -5,7 +5,7 @@ RELEASE    := -c release --experimental-lto-mode=full --omit-frame-pointers
 LIB_DIR    := build/lib
 LIB        := $(LIB_DIR)/libhakmem.so
 
-.PHONY: all lib test test-unit test-preload test-programs check-lib bench bench-full demo install clean help
+.PHONY: all lib lib-unhardened test test-unit test-preload test-programs check-lib bench bench-full demo install clean help
 
 all: lib
 
@@ -25,6 +25,13 @@ lib:
 
 # The real interpreter, not a pyenv shim (which would run a dozen shells on hakmem).
 PYTHON     := $(shell python3 -c 'import sys; print(sys.executable)')
+
+# The same library with the release hardening compiled out (-DHAKMEM_UNHARDENED):
+# only to measure what the checks cost (docs/hardening.md). Never ship it.
+lib-unhardened:
+	$(SWIFT) build $(RELEASE) --product hakmem --scratch-path .build-unhardened -Xswiftc -DHAKMEM_UNHARDENED
+	@mkdir -p $(LIB_DIR)
+	objcopy --strip-debug .build-unhardened/release/libhakmem.so $(LIB_DIR)/libhakmem-unhardened.so
 
 demo: lib
 	scripts/hakmem --verbose $(PYTHON) scripts/demo.py

@@ -9,9 +9,14 @@
 import CHakmemShim
 import Synchronization
 
+/// Random per-process values, set before the first block exists.
 enum Secret {
-    /// Random per-process value mixed into segment cookies.
+    /// Mixed into segment and large-mapping cookies.
     nonisolated(unsafe) static var cookie: UInt = 0
+    /// Mixed into free-list links (Block.setNext).
+    nonisolated(unsafe) static var linkKey: UInt = 0
+    /// Mixed into the free tag of freed blocks (Block.tagFree).
+    nonisolated(unsafe) static var tagKey: UInt = 0
 }
 
 enum Startup {
@@ -29,9 +34,12 @@ enum Startup {
     @inline(never)
     static func initialize() {
         if state.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged {
-            var random: UInt = 0
+            var random: (UInt, UInt, UInt) = (0, 0, 0)
             withUnsafeMutableBytes(of: &random) { hak_os_random($0.baseAddress!, $0.count) }
-            Secret.cookie = random | 1
+            Secret.cookie = random.0 | 1
+            // A high bit set: a link overwritten with zeroes decodes far outside its page.
+            Secret.linkKey = random.1 | (1 << 62)
+            Secret.tagKey = random.2 | 1
             Options.load()
             state.store(2, ordering: .releasing)
             if Options.verbose { Options.printBanner() }

@@ -83,16 +83,61 @@ enum Size {
     static let alignmentMax: UInt = 1 << 29
 }
 
-/// A free block's first word is the link to the next free block.
-/// (A dedicated type keeps every link read/write in one place.)
+/// A free block's first two words (every block has at least 16 bytes):
+///   word 0: the link to the next free block, stored as `next ^ slot ^ Secret.linkKey`
+///           (safe-linking: a use-after-free write cannot steer malloc to an address
+///           of the attacker's choosing; a bad link decodes outside its page and is
+///           reported);
+///   word 1: the free tag `slot ^ Secret.tagKey` while the block is free, so a second
+///           free of it is detected in O(1); malloc clears it.
+/// Every read and write of these words goes through this type. Building with
+/// -DHAKMEM_UNHARDENED stores plain links and no tags (to measure what the checks
+/// cost; see docs/hardening.md).
 enum Block {
+    /// `next ^ slot` (with next == nil: `slot`): lets the Tiny fast path check that the
+    /// link stays in its 64 KiB page with one shift.
     @inline(__always)
-    static func next(_ block: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
-        block.load(as: UnsafeMutableRawPointer?.self)
+    static func linkDelta(_ slot: UnsafeMutableRawPointer) -> UInt {
+        #if HAKMEM_UNHARDENED
+        return slot.load(as: UInt.self) ^ UInt(bitPattern: slot)
+        #else
+        return slot.load(as: UInt.self) ^ Secret.linkKey
+        #endif
+    }
+    /// The decoded link (unchecked: for lists whose links were checked when made or
+    /// that live only in hakmem's own structures).
+    @inline(__always)
+    static func next(_ slot: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+        UnsafeMutableRawPointer(bitPattern: linkDelta(slot) ^ UInt(bitPattern: slot))
     }
     @inline(__always)
-    static func setNext(_ block: UnsafeMutableRawPointer, _ next: UnsafeMutableRawPointer?) {
-        block.storeBytes(of: next, as: UnsafeMutableRawPointer?.self)
+    static func setNext(_ slot: UnsafeMutableRawPointer, _ next: UnsafeMutableRawPointer?) {
+        #if HAKMEM_UNHARDENED
+        slot.storeBytes(of: UInt(bitPattern: next), as: UInt.self)
+        #else
+        slot.storeBytes(of: UInt(bitPattern: next) ^ UInt(bitPattern: slot) ^ Secret.linkKey, as: UInt.self)
+        #endif
+    }
+    /// True if the block carries the free tag (it is free: a free of it is a double free).
+    @inline(__always)
+    static func isTaggedFree(_ slot: UnsafeMutableRawPointer) -> Bool {
+        #if HAKMEM_UNHARDENED
+        return false
+        #else
+        return slot.load(fromByteOffset: 8, as: UInt.self) == UInt(bitPattern: slot) ^ Secret.tagKey
+        #endif
+    }
+    @inline(__always)
+    static func tagFree(_ slot: UnsafeMutableRawPointer) {
+        #if !HAKMEM_UNHARDENED
+        slot.storeBytes(of: UInt(bitPattern: slot) ^ Secret.tagKey, toByteOffset: 8, as: UInt.self)
+        #endif
+    }
+    @inline(__always)
+    static func clearTag(_ slot: UnsafeMutableRawPointer) {
+        #if !HAKMEM_UNHARDENED
+        slot.storeBytes(of: 0, toByteOffset: 8, as: UInt.self)
+        #endif
     }
 }
 
@@ -127,6 +172,12 @@ struct Page {
     /// Links of the heap queue / full list / abandoned list this page is on.
     var next: UnsafeMutablePointer<Page>?
     var prev: UnsafeMutablePointer<Page>?
+    /// Exact division by blockSize = d0 << divShift (d0 odd): for an offset x into the
+    /// page, `rotr(x * divInverse, divShift)` is x / blockSize when x is a multiple of
+    /// it and >= 2^(64 - 21) otherwise, so `< capacity` <=> "x is the start of a block
+    /// that was handed out at some point" (Pages.blockIndex). divInverse * d0 == 1 mod 2^64.
+    var divInverse: UInt
+    var divShift: UInt
 }
 
 extension Page {

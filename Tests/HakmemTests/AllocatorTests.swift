@@ -19,7 +19,7 @@ struct SendablePointer: @unchecked Sendable { let p: UnsafeMutableRawPointer }
 
 func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
     let header = Segments.header(containing: UInt(bitPattern: p))!
-    return Free.validPage(header, p, invalid: "test: not a block")
+    return Free.validPage(header, p, operation: "test")
 }
 
 @Suite(.serialized) struct AllocatorTests {
@@ -129,10 +129,13 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
     @Test func hugeAlignmentsAreServedAndFoundAgain() {
         var alignment = UInt(128 * 1024)
         while alignment <= 64 << 20 {
-            let p = hak_aligned_alloc(alignment, 1000)!
-            #expect(UInt(bitPattern: p) % alignment == 0)
-            #expect(hak_malloc_usable_size(p) >= 1000)
-            hak_free(p)
+            for size: UInt in [0, 1000] {   // size 0 once had a mapping ending at the block
+                let p = hak_aligned_alloc(alignment, size)!
+                #expect(UInt(bitPattern: p) % alignment == 0)
+                #expect(hak_malloc_usable_size(p) >= max(size, 1))
+                p.storeBytes(of: 0xAB, as: UInt8.self)
+                hak_free(p)
+            }
             alignment *= 2
         }
     }

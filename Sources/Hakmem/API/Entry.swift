@@ -36,19 +36,17 @@ public func hak_realloc(_ pointer: UnsafeMutableRawPointer?, _ size: UInt) -> Un
     }
     if size > Size.requestMax { return Alloc.outOfMemory() }
     guard let header = Segments.header(containing: UInt(bitPattern: pointer)) else {
-        Report.fatal("realloc of a pointer hakmem did not allocate", pointer: pointer)
+        Free.notOurs(pointer, operation: "realloc")
     }
     let oldUsable: Int
     if header.pointee.kind == SegmentKind.large {
-        guard Large.validBlock(header, pointer, interior: "invalid realloc: interior pointer into a large block") != nil else {
-            Report.fatal("realloc of a pointer hakmem did not allocate", pointer: pointer)
-        }
+        Large.validateBlock(header, pointer, operation: "realloc")
         if size > UInt(Size.poolMax) {
             if let moved = Large.reallocate(header, pointer, size: size) { return moved }
         }
         oldUsable = Large.usableSize(header, pointer)
     } else {
-        let page = Free.validPage(header, pointer, invalid: "invalid realloc: not a block hakmem handed out")
+        let page = Free.validPage(header, pointer, operation: "realloc")
         oldUsable = page.pointee.blockSize
         // Same block if the new size still fits and wastes at most half of it.
         if size <= UInt(oldUsable) && size &* 2 >= UInt(oldUsable) { return pointer }
@@ -115,12 +113,15 @@ public func hak_pvalloc(_ size: UInt) -> UnsafeMutableRawPointer? {
 
 @c(hak_malloc_usable_size)
 public func hak_malloc_usable_size(_ pointer: UnsafeMutableRawPointer?) -> UInt {
-    guard let pointer, let header = Segments.header(containing: UInt(bitPattern: pointer)) else { return 0 }
+    guard let pointer else { return 0 }
+    guard let header = Segments.header(containing: UInt(bitPattern: pointer)) else {
+        Free.notOurs(pointer, operation: "malloc_usable_size")
+    }
     if header.pointee.kind == SegmentKind.large {
-        guard Large.validBlock(header, pointer, interior: "invalid malloc_usable_size: interior pointer into a large block") != nil else { return 0 }
+        Large.validateBlock(header, pointer, operation: "malloc_usable_size")
         return UInt(Large.usableSize(header, pointer))
     }
-    return UInt(Free.validPage(header, pointer, invalid: "invalid malloc_usable_size: not a block hakmem handed out").pointee.blockSize)
+    return UInt(Free.validPage(header, pointer, operation: "malloc_usable_size").pointee.blockSize)
 }
 
 /// C23 free_sized: the size is a hint the release build does not need.

@@ -26,7 +26,9 @@ enum Large {
 
     static func allocate(size: UInt, alignment: Int) -> UnsafeMutableRawPointer? {
         let offset = headerSpace(alignment: alignment)
-        let userBytes = (Int(size) + Geometry.osPageSize - 1) & ~(Geometry.osPageSize - 1)
+        // At least one page: a zero-size request still gets a block to point into.
+        let userBytes = size == 0 ? Geometry.osPageSize
+                                  : (Int(size) + Geometry.osPageSize - 1) & ~(Geometry.osPageSize - 1)
         let total = offset + userBytes
         let mappingAlignment = alignment > Geometry.segmentSize ? alignment : Geometry.segmentSize
         var header = takeFromCache(total: total, alignment: mappingAlignment)
@@ -73,7 +75,7 @@ enum Large {
 
     /// Frees large block `pointer` whose mapping header is `header`.
     static func free(_ header: UnsafeMutablePointer<SegmentHeader>, _ pointer: UnsafeMutableRawPointer) {
-        if validBlock(header, pointer, interior: "invalid free: interior pointer into a large block") == nil { return }
+        validateBlock(header, pointer, operation: "free")
         header.pointee.userBlock = nil
         header.pointee.isFreshZero = false
         let now = OS.nowNanoseconds()
@@ -140,23 +142,24 @@ enum Large {
         return list != nil
     }
 
-    /// `pointer` if it is the live block of `header`; nil for a pointer outside the
-    /// mapping (foreign memory sharing its last chunk); reports and aborts for a
-    /// double free or (with message `interior`) an interior pointer.
-    static func validBlock(_ header: UnsafeMutablePointer<SegmentHeader>, _ pointer: UnsafeMutableRawPointer,
-                           interior: StaticString) -> UnsafeMutableRawPointer? {
+    /// Reports and aborts unless `pointer` is the live block of `header`: a pointer
+    /// past the mapping (foreign memory sharing its last chunk), a freed block (double
+    /// free), an interior pointer.
+    static func validateBlock(_ header: UnsafeMutablePointer<SegmentHeader>, _ pointer: UnsafeMutableRawPointer,
+                              operation: StaticString) {
         let base = UInt(bitPattern: header)
         let address = UInt(bitPattern: pointer)
         if header.pointee.cookie != base ^ Secret.cookie {
             Report.fatal("large block header corrupted", pointer: pointer)
         }
-        if address &- base >= UInt(header.pointee.mappingSize) { return nil }
-        if header.pointee.userBlock == pointer { return pointer }
+        if address &- base >= UInt(header.pointee.mappingSize) { Free.notOurs(pointer, operation: operation) }
+        if header.pointee.userBlock == pointer { return }
         if header.pointee.userBlock == nil {
-            Report.fatal("double free of a large block", pointer: pointer, detail: "mapping bytes ",
-                         value: UInt(header.pointee.mappingSize))
+            Report.fatal("double free (or use after free) of a large block", pointer: pointer,
+                         detail: "mapping bytes ", value: UInt(header.pointee.mappingSize))
         }
-        Report.fatal(interior, pointer: pointer)
+        Report.invalid(operation, "interior pointer into a large block", pointer: pointer,
+                       size: header.pointee.mappingSize)
     }
 
     /// Bytes usable from `pointer` to the end of its mapping.

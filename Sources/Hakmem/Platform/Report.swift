@@ -83,6 +83,27 @@ enum Report {
         abort()
     }
 
+    /// Prints `hakmem: error: invalid <operation>: <what> (pointer P[, block size N])`
+    /// and aborts: a pointer hakmem did not hand out reached free/realloc/...
+    @inline(never)
+    static func invalid(_ operation: StaticString, _ what: StaticString, pointer: UnsafeRawPointer?,
+                        size: Int = 0) -> Never {
+        var line = MessageLine()
+        line.append("hakmem: error: invalid ")
+        line.append(operation)
+        line.append(": ")
+        line.append(what)
+        line.append(" (pointer ")
+        line.append(pointer: pointer)
+        if size > 0 {
+            line.append(", block size ")
+            line.append(decimal: UInt(size))
+        }
+        line.append(")\n")
+        line.write()
+        abort()
+    }
+
     /// Prints a warning line (no abort).
     static func warning(_ what: StaticString, pointer: UnsafeRawPointer? = nil) {
         var line = MessageLine()

@@ -38,7 +38,7 @@ enum Abandoned {
         var list = UnsafeMutableRawPointer(bitPattern:
             AtomicWord.exchange(Heaps.remoteFreeWord(heap), Heap.abandonedMarker))
         while let block = list {
-            list = Block.next(block)
+            list = Free.checkedRemoteNext(block)
             Free.freeRemote(Free.pageOf(block), block)
         }
         Heaps.clearDirect()

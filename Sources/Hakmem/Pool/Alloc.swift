@@ -1,8 +1,10 @@
 // Alloc.swift -- allocation from the pooled tiers.
 //
 // Fast path (`Alloc.malloc`, inlined into malloc): for a request <= 1 KiB, one TLS
-// load of the direct slot, a pop from that page's free list, a counter bump.
-// No calls, no atomics, no locks. Everything else goes to `mallocSlow`.
+// load of the direct slot, a pop from that page's free list (its link checked to
+// stay in the 64 KiB page), a counter bump. No calls, no atomics, no locks.
+// Everything else goes to `mallocSlow`, including the last block of a list (whose
+// link, nil, fails the page check).
 
 import CHakmemShim
 
@@ -13,9 +15,13 @@ enum Alloc {
             let slot = hak_tls_direct_slots()[Int(truncatingIfNeeded: (size &+ 15) >> 4)]
             let page = slot.unsafelyUnwrapped.assumingMemoryBound(to: Page.self)
             if let block = page.pointee.free {
-                page.pointee.free = Block.next(block)
-                page.pointee.used &+= 1
-                return block
+                let delta = Block.linkDelta(block)   // next ^ block
+                if delta >> UInt(Geometry.sliceShift) == 0 {
+                    page.pointee.free = UnsafeMutableRawPointer(bitPattern: UInt(bitPattern: block) ^ delta)
+                    Block.clearTag(block)
+                    page.pointee.used &+= 1
+                    return block
+                }
             }
         }
         return mallocSlow(size)
@@ -46,14 +52,12 @@ enum Alloc {
         return Large.allocate(size: size, alignment: Int(alignment))
     }
 
-    /// Pops a block of class `c` from the first page of its queue; the Mid and L2.5
-    /// tiers' fast path (still lock-free and thread-local).
+    /// Pops a block of class `c` from the first page of its queue (lock-free and
+    /// thread-local), else finds or makes a page.
     @inline(__always)
     static func allocate(_ heap: UnsafeMutablePointer<Heap>, _ c: Int) -> UnsafeMutableRawPointer? {
-        if let page = Heaps.queue(heap, c).pointee.first, let block = page.pointee.free {
-            page.pointee.free = Block.next(block)
-            page.pointee.used &+= 1
-            return block
+        if let page = Heaps.queue(heap, c).pointee.first, page.pointee.free != nil {
+            return pop(page)
         }
         return allocateFromNewPage(heap, c)
     }
@@ -94,10 +98,12 @@ enum Alloc {
         return pop(page)
     }
 
+    /// Pops the head of `page.free` (non-empty), checking its link.
     @inline(__always)
     static func pop(_ page: UnsafeMutablePointer<Page>) -> UnsafeMutableRawPointer? {
         let block = page.pointee.free.unsafelyUnwrapped
-        page.pointee.free = Block.next(block)
+        page.pointee.free = Pages.checkedNext(page, block)
+        Block.clearTag(block)
         page.pointee.used &+= 1
         return block
     }

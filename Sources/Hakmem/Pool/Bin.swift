@@ -25,14 +25,19 @@ enum Bins {
         let b = bin(heap, c)
         guard let block = b.pointee.head else { return nil }
         let next = Block.next(block)
+        if let next, Segments.mapEntry(UInt(bitPattern: next)) != 1 || UInt(bitPattern: next) & 15 != 0 {
+            Report.fatal("bin list corrupted (write after free?): bad link in free block", pointer: block,
+                         detail: "size class ", value: UInt(c))
+        }
         hak_prefetch(next)   // the next pop reads it; large blocks are rarely cached
+        Block.clearTag(block)
         b.pointee.head = next
         b.pointee.count &-= 1
         heap.pointee.binnedBytes &-= SizeClass.blockSize(c)
         return block
     }
 
-    /// Caches a block the owner thread frees.
+    /// Caches a block the owner thread frees (already validated and tagged free).
     @inline(__always)
     static func push(_ heap: UnsafeMutablePointer<Heap>, _ c: Int, _ block: UnsafeMutableRawPointer) {
         let b = bin(heap, c)

@@ -2,12 +2,14 @@
 //
 // Fast path (`Free.free`, inlined into free): one segment-map byte says "pooled
 // segment"; the page comes from the segment's pageOf[] table; if the calling thread
-// owns the page and the page has no flag (Tiny, not full), the block is pushed on the
-// page's local free list. No calls, no atomics, no locks. Owned Mid/L2.5 blocks take
-// `freeOwned` (a push on the heap's bin: also lock-free and thread-local).
+// owns the page and the page has no flag (Tiny, not full), the pointer is checked to
+// be a block start (exact division by multiply-and-rotate) and not already free (the
+// free tag), then pushed on the page's local free list. No calls, no atomics, no
+// locks. Owned Mid/L2.5 blocks take `freeOwned` (a push on the heap's bin: also
+// lock-free and thread-local).
 // Slow paths: NULL, foreign pointers, Large blocks, frees from other threads
 // (lock-free push on the owner heap's remoteFree), full pages, pages that become
-// empty, and invalid pointers (reported).
+// empty, and invalid pointers and double frees (reported; the process aborts).
 
 import CHakmemShim
 
@@ -16,12 +18,19 @@ enum Free {
     static func free(_ pointer: UnsafeMutableRawPointer?) {
         let address = UInt(bitPattern: pointer)
         if Segments.mapEntry(address) == 1 {
-            let segment = UnsafeMutablePointer<SegmentHeader>(bitPattern: address & ~Geometry.segmentMask).unsafelyUnwrapped
-            let page = Segments.pageOf(segment, slice: Int(truncatingIfNeeded: address >> UInt(Geometry.sliceShift)) & 63).pointee
+            let page = pageOf(pointer.unsafelyUnwrapped)
             if page.pointee.heap == hak_tls_heap_word() {
                 let block = pointer.unsafelyUnwrapped
                 if page.pointee.flags == 0 {
+                    // A Tiny page is one 64 KiB slice: the offset is the low 16 bits.
+                    #if !HAKMEM_UNHARDENED
+                    if Pages.blockIndex(page, offset: address & UInt(Geometry.sliceSize - 1))
+                        >= UInt(page.pointee.capacity) || Block.isTaggedFree(block) {
+                        invalidOrDoubleFree(page, block)
+                    }
+                    #endif
                     Block.setNext(block, page.pointee.localFree)
+                    Block.tagFree(block)
                     page.pointee.localFree = block
                     page.pointee.used &-= 1
                     if page.pointee.used != 0 { return }
@@ -40,6 +49,8 @@ enum Free {
     /// list).
     @inline(never)
     static func freeOwned(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
+        checkFreeable(page, block)
+        Block.tagFree(block)
         let heap = Heaps.current().unsafelyUnwrapped
         if page.pointee.flags & PageFlags.binned != 0 {
             Bins.push(heap, Int(page.pointee.sizeClass), block)
@@ -63,34 +74,70 @@ enum Free {
         guard let pointer else { return }
         let address = UInt(bitPattern: pointer)
         guard let header = Segments.header(containing: address) else {
-            return   // not hakmem memory: ignored (see docs/design.md, "Foreign pointers")
+            notOurs(pointer, operation: "free")
         }
         if header.pointee.kind == SegmentKind.large {
             Large.free(header, pointer)
             return
         }
-        let page = validPage(header, pointer, invalid: "invalid free: not a block hakmem handed out")
+        let page = validPage(header, pointer, operation: "free")
+        Block.tagFree(pointer)
         let heap = Heaps.current()
         if let heap, AtomicWord.loadRelaxed(ownerWord(page)) == UInt(bitPattern: heap) {
-            freeLocal(heap, page, pointer)
+            if page.pointee.flags & PageFlags.binned != 0 {
+                Bins.push(heap, Int(page.pointee.sizeClass), pointer)
+            } else {
+                freeLocal(heap, page, pointer)
+            }
         } else {
             freeRemote(page, pointer)
         }
     }
 
-    /// The page holding `pointer` in pooled segment `header`; reports `invalid` and
-    /// aborts if `pointer` is not the start of a block hakmem handed out.
+    /// The page holding `pointer` in pooled segment `header`, after checking that
+    /// `pointer` is a live block hakmem handed out; reports and aborts otherwise.
     static func validPage(_ header: UnsafeMutablePointer<SegmentHeader>, _ pointer: UnsafeMutableRawPointer,
-                          invalid: StaticString) -> UnsafeMutablePointer<Page> {
-        let address = UInt(bitPattern: pointer)
+                          operation: StaticString) -> UnsafeMutablePointer<Page> {
         if header.pointee.cookie != UInt(bitPattern: header) ^ Secret.cookie {
             Report.fatal("segment header corrupted", pointer: pointer)
         }
-        let page = Segments.pageOf(header, slice: Int(truncatingIfNeeded: address >> UInt(Geometry.sliceShift)) & 63).pointee
-        if page == Segments.pages(header) || !Pages.isBlockStart(page, address) {
-            Report.fatal(invalid, pointer: pointer)
+        let page = pageOf(pointer)
+        if page == Segments.pages(header) {
+            Report.invalid(operation, "pointer into unused hakmem memory", pointer: pointer)
         }
+        checkFreeable(page, pointer)
         return page
+    }
+
+    /// Reports and aborts unless `block` is the start of a carved block of `page` that is
+    /// not free.
+    @inline(__always)
+    static func checkFreeable(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
+        #if !HAKMEM_UNHARDENED
+        if !Pages.isBlockStart(page, UInt(bitPattern: block)) || Block.isTaggedFree(block) {
+            invalidOrDoubleFree(page, block)
+        }
+        #else
+        if !Pages.isBlockStart(page, UInt(bitPattern: block)) {
+            Report.invalid("free", "not the start of a block", pointer: block)
+        }
+        #endif
+    }
+
+    /// Reports a pointer into `page` that is not a block start, or a double free.
+    @inline(never)
+    static func invalidOrDoubleFree(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) -> Never {
+        if !Pages.isBlockStart(page, UInt(bitPattern: block)) {
+            Report.invalid("free", "not the start of a block (interior or misaligned pointer)",
+                           pointer: block, size: page.pointee.blockSize)
+        }
+        Report.fatal("double free", pointer: block, detail: "block size ", value: UInt(page.pointee.blockSize))
+    }
+
+    /// A pointer outside every hakmem mapping.
+    @inline(never)
+    static func notOurs(_ pointer: UnsafeMutableRawPointer, operation: StaticString) -> Never {
+        Report.invalid(operation, "pointer not allocated by hakmem", pointer: pointer)
     }
 
     @inline(__always)
@@ -98,7 +145,7 @@ enum Free {
         UnsafeMutableRawPointer(page) + Page.heapOffset
     }
 
-    /// Frees a block of a page the calling thread owns.
+    /// Frees a (validated, tagged) block of a page the calling thread owns.
     static func freeLocal(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>,
                           _ block: UnsafeMutableRawPointer) {
         Block.setNext(block, page.pointee.localFree)
@@ -130,8 +177,9 @@ enum Free {
         Segments.releasePage(page)
     }
 
-    /// Frees a block of a page owned by another thread (or by nobody): a lock-free
-    /// push on the owner heap's remoteFree stack, collected by the owner later.
+    /// Frees a (validated, tagged) block of a page owned by another thread (or by
+    /// nobody): a lock-free push on the owner heap's remoteFree stack, collected by the
+    /// owner later.
     static func freeRemote(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
         while true {
             let owner = AtomicWord.load(ownerWord(page))
@@ -151,13 +199,22 @@ enum Free {
         }
     }
 
+    /// The next block of a remoteFree list, checked to be a pooled block start.
+    static func checkedRemoteNext(_ block: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+        guard let next = Block.next(block) else { return nil }
+        if Segments.mapEntry(UInt(bitPattern: next)) != 1 || !Pages.isBlockStart(pageOf(next), UInt(bitPattern: next)) {
+            Report.fatal("remote free list corrupted (write after free?): bad link in free block", pointer: block)
+        }
+        return next
+    }
+
     /// Takes every block other threads freed into `heap` and frees it locally (or
     /// re-dispatches it if the page changed owner since it was pushed).
     @inline(never)
     static func collectRemote(_ heap: UnsafeMutablePointer<Heap>) {
         var list = UnsafeMutableRawPointer(bitPattern: AtomicWord.exchange(Heaps.remoteFreeWord(heap), 0))
         while let block = list {
-            list = Block.next(block)
+            list = checkedRemoteNext(block)
             let page = pageOf(block)
             heap.pointee.collected &+= 1
             if AtomicWord.loadRelaxed(ownerWord(page)) == UInt(bitPattern: heap) {

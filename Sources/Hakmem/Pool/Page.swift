@@ -42,11 +42,41 @@ enum Pages {
         return false
     }
 
+    /// Index of the block starting `offset` bytes into the page; >= capacity if no
+    /// carved block starts there (see Page.divInverse). No division, no branch.
+    @inline(__always)
+    static func blockIndex(_ page: UnsafeMutablePointer<Page>, offset: UInt) -> UInt {
+        let product = offset &* page.pointee.divInverse
+        let k = page.pointee.divShift
+        return (product &>> k) | (product &<< (64 &- k))
+    }
+
     /// True if `address` is the start of a block carved from `page`.
+    @inline(__always)
     static func isBlockStart(_ page: UnsafeMutablePointer<Page>, _ address: UInt) -> Bool {
-        guard let start = page.pointee.start, page.pointee.blockSize > 0 else { return false }
-        let offset = address &- UInt(bitPattern: start)
-        let size = UInt(page.pointee.blockSize)
-        return offset < UInt(page.pointee.capacity) &* size && offset % size == 0
+        guard let start = page.pointee.start else { return false }
+        return blockIndex(page, offset: address &- UInt(bitPattern: start)) < UInt(page.pointee.capacity)
+    }
+
+    /// Sets the division constants of a page of `blockSize`-byte blocks.
+    static func setDivision(_ page: UnsafeMutablePointer<Page>, blockSize: Int) {
+        let shift = UInt(blockSize.trailingZeroBitCount)
+        let odd = UInt(blockSize) >> shift
+        var inverse = odd                      // Newton: each step doubles the correct bits
+        for _ in 0..<6 { inverse = inverse &* (2 &- odd &* inverse) }
+        page.pointee.divInverse = inverse
+        page.pointee.divShift = shift
+    }
+
+    /// The link of `block`, the head of `page.free`, checked to stay inside the page's
+    /// carved blocks; nil at the end of the list. Reports a corrupted link.
+    static func checkedNext(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer)
+        -> UnsafeMutableRawPointer? {
+        guard let next = Block.next(block) else { return nil }
+        if !isBlockStart(page, UInt(bitPattern: next)) {
+            Report.fatal("free list corrupted (write after free?): bad link in free block",
+                         pointer: block, detail: "block size ", value: UInt(page.pointee.blockSize))
+        }
+        return next
     }
 }

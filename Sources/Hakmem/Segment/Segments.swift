@@ -100,7 +100,8 @@ enum Segments {
             flags: sizeClass >= SizeClass.tinyCount ? PageFlags.binned : 0, sizeClass: UInt8(sizeClass),
             sliceIndex: UInt8(first), sliceCount: UInt8(slices),
             localFree: nil, heap: heap, blockSize: blockSize, start: area,
-            next: nil, prev: nil)
+            next: nil, prev: nil, divInverse: 0, divShift: 0)
+        Pages.setDivision(page, blockSize: blockSize)
         return page
     }
 
