@@ -3,6 +3,7 @@
 #   1. swift test: unit tests of the allocator logic, in-process
 #   2. tests/check-lib.sh: libc-only, exact exports, call-free fast paths
 #   3. tests/preload/run.sh: API semantics, stress, fork, thread exit under LD_PRELOAD
+#      (release, then checked mode: HAKMEM_CHECK=1)
 #   4. tests/programs/run.sh: real programs (python3, gcc, git, coreutils) under LD_PRELOAD
 # Prints one summary line `N passed, N failed` (suites) and exits non-zero on any failure.
 set -u
@@ -20,6 +21,7 @@ suite() {
 suite unit swift test
 suite check-lib tests/check-lib.sh "$lib"
 suite preload tests/preload/run.sh "$lib"
+suite preload-checked env HAKMEM_CHECK=1 tests/preload/run.sh "$lib"
 suite programs tests/programs/run.sh "$lib"
 
 echo "==== summary"

@@ -192,6 +192,8 @@ enum PageFlags {
     /// Mid/L2.5 page: the owner's frees go to the heap's bin of the class, not to the
     /// page (see Bin).
     static let binned: UInt8 = 2
+    /// Checked mode: every free of the page's blocks goes to Checked.free.
+    static let checked: UInt8 = 4
 }
 
 /// Header at the base of every segment and large mapping.

@@ -7,6 +7,8 @@ enum Options {
     static let version: StaticString = "0.1.0"
     /// HAKMEM_VERBOSE=1: print a banner with the version on start-up.
     nonisolated(unsafe) static var verbose = false
+    /// HAKMEM_CHECK=1: checked mode (Checked/Checked.swift).
+    nonisolated(unsafe) static var checked = false
     /// HAKMEM_PURGE_DELAY_MS (default 10): how long freed pages stay resident before
     /// their memory is returned to the OS.
     nonisolated(unsafe) static var purgeDelayNanoseconds: UInt64 = 10_000_000
@@ -15,6 +17,7 @@ enum Options {
 
     static func load() {
         if let v = number("HAKMEM_VERBOSE") { verbose = v != 0 }
+        if let v = number("HAKMEM_CHECK") { checked = v != 0 }
         if let v = number("HAKMEM_PURGE_DELAY_MS") { purgeDelayNanoseconds = UInt64(v) &* 1_000_000 }
         if let v = number("HAKMEM_LARGE_CACHE_MB") { largeCacheBytes = Int(v) << 20 }
     }
@@ -49,7 +52,7 @@ enum Options {
         var line = MessageLine()
         line.append("hakmem: ")
         line.append(version)
-        line.append(" active (purge delay ")
+        line.append(checked ? " active, checked mode (purge delay " : " active (purge delay ")
         line.append(decimal: UInt(purgeDelayNanoseconds / 1_000_000))
         line.append(" ms, large cache ")
         line.append(decimal: UInt(largeCacheBytes >> 20))

@@ -44,6 +44,13 @@ EXPORT void free_sized(void *p, size_t size) { hak_free_sized(p, size); }
 EXPORT void free_aligned_sized(void *p, size_t alignment, size_t size) { hak_free_aligned_sized(p, alignment, size); }
 EXPORT void cfree(void *p) { hak_free(p); }
 
+// C++ sized deallocation: libstdc++'s versions only call free; ours let checked mode
+// verify the size (operator delete(void*, size_t), the array and aligned forms).
+EXPORT void _ZdlPvm(void *p, size_t size) { hak_free_sized(p, size); }
+EXPORT void _ZdaPvm(void *p, size_t size) { hak_free_sized(p, size); }
+EXPORT void _ZdlPvmSt11align_val_t(void *p, size_t size, size_t alignment) { hak_free_aligned_sized(p, alignment, size); }
+EXPORT void _ZdaPvmSt11align_val_t(void *p, size_t size, size_t alignment) { hak_free_aligned_sized(p, alignment, size); }
+
 // glibc-internal names some programs and libraries call directly.
 EXPORT void *__libc_malloc(size_t size) { return hak_malloc(size); }
 EXPORT void __libc_free(void *p) { hak_free(p); }

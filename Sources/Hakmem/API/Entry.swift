@@ -35,6 +35,7 @@ public func hak_realloc(_ pointer: UnsafeMutableRawPointer?, _ size: UInt) -> Un
         return nil
     }
     if size > Size.requestMax { return Alloc.outOfMemory() }
+    if Options.checked { return Checked.reallocate(pointer, size) }
     guard let header = Segments.header(containing: UInt(bitPattern: pointer)) else {
         Free.notOurs(pointer, operation: "realloc")
     }
@@ -114,6 +115,7 @@ public func hak_pvalloc(_ size: UInt) -> UnsafeMutableRawPointer? {
 @c(hak_malloc_usable_size)
 public func hak_malloc_usable_size(_ pointer: UnsafeMutableRawPointer?) -> UInt {
     guard let pointer else { return 0 }
+    if Options.checked { return Checked.usableSize(pointer) }
     guard let header = Segments.header(containing: UInt(bitPattern: pointer)) else {
         Free.notOurs(pointer, operation: "malloc_usable_size")
     }
@@ -124,15 +126,22 @@ public func hak_malloc_usable_size(_ pointer: UnsafeMutableRawPointer?) -> UInt 
     return UInt(Free.validPage(header, pointer, operation: "malloc_usable_size").pointee.blockSize)
 }
 
-/// C23 free_sized: the size is a hint the release build does not need.
+/// C23 free_sized (and sized operator delete): the release build frees; checked mode
+/// verifies the size matches the allocation.
 @c(hak_free_sized)
 public func hak_free_sized(_ pointer: UnsafeMutableRawPointer?, _ size: UInt) {
+    if Options.checked, let pointer { Checked.freeSized(pointer, size: size, alignment: 0); return }
     Free.free(pointer)
 }
 
-/// C23 free_aligned_sized.
+/// C23 free_aligned_sized (and sized aligned operator delete): checked mode verifies
+/// size and alignment.
 @c(hak_free_aligned_sized)
 public func hak_free_aligned_sized(_ pointer: UnsafeMutableRawPointer?, _ alignment: UInt, _ size: UInt) {
+    if Options.checked, let pointer {
+        Checked.freeSized(pointer, size: size, alignment: alignment < 16 ? 16 : alignment)
+        return
+    }
     Free.free(pointer)
 }
 

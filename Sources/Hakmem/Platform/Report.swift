@@ -104,6 +104,29 @@ enum Report {
         abort()
     }
 
+    /// Checked mode: `hakmem: error: <what> (pointer P, tier T, N bytes[, given G])`,
+    /// then abort.
+    @inline(never)
+    static func checked(_ what: StaticString, pointer: UnsafeRawPointer?, size: Int, given: UInt? = nil) -> Never {
+        var line = MessageLine()
+        line.append("hakmem: error: ")
+        line.append(what)
+        line.append(" (pointer ")
+        line.append(pointer: pointer)
+        line.append(", tier ")
+        line.append(size <= Size.tinyMax ? "Tiny" : size <= Size.midMax ? "Mid" : size <= Size.poolMax ? "L2.5" : "Large")
+        line.append(", ")
+        line.append(decimal: UInt(size))
+        line.append(" bytes")
+        if let given {
+            line.append(", given ")
+            line.append(decimal: given)
+        }
+        line.append(")\n")
+        line.write()
+        abort()
+    }
+
     /// Prints a warning line (no abort).
     static func warning(_ what: StaticString, pointer: UnsafeRawPointer? = nil) {
         var line = MessageLine()

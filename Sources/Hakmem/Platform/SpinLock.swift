@@ -1,12 +1,14 @@
 // SpinLock.swift -- the locks of hakmem's shared (slow-path) structures.
 // Test-and-test-and-set words that yield the CPU while contended. They never
 // allocate, and fork holds all of them across the fork (see Fork.swift).
-// Lock order (outer first): heapPool, abandoned, large, segments.
+// Lock order (outer first): quarantine, heapPool, abandoned, large, segments.
 
 import CHakmemShim
 import Synchronization
 
 enum Locks {
+    /// Guards checked mode's quarantine and zero-size region (Checked/).
+    static let quarantine = Atomic<UInt>(0)
     /// Guards the heap pool (Heap.swift).
     static let heapPool = Atomic<UInt>(0)
     /// Guards abandoned pages and frees into them (Abandon.swift).

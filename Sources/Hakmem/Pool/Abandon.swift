@@ -119,6 +119,7 @@ enum Fork {
     }
 
     static func prepare() {
+        SpinLock.lock(Locks.quarantine)
         SpinLock.lock(Locks.heapPool)
         SpinLock.lock(Locks.abandoned)
         SpinLock.lock(Locks.large)
@@ -130,5 +131,6 @@ enum Fork {
         SpinLock.unlock(Locks.large)
         SpinLock.unlock(Locks.abandoned)
         SpinLock.unlock(Locks.heapPool)
+        SpinLock.unlock(Locks.quarantine)
     }
 }

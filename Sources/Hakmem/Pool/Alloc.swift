@@ -32,6 +32,14 @@ enum Alloc {
     @inline(never)
     static func mallocSlow(_ size: UInt) -> UnsafeMutableRawPointer? {
         if size > Size.requestMax { return outOfMemory() }
+        guard Heaps.currentOrCreate() != nil else { return outOfMemory() }
+        if Options.checked { return Checked.allocate(size, alignment: 16) }
+        return mallocCore(size)
+    }
+
+    /// malloc below checked mode: the Mid/L2.5 bins and pages, or a Large mapping.
+    static func mallocCore(_ size: UInt) -> UnsafeMutableRawPointer? {
+        if size > Size.requestMax { return outOfMemory() }
         guard let heap = Heaps.currentOrCreate() else { return outOfMemory() }
         if size > UInt(Size.poolMax) { return Large.allocate(size: size, alignment: 16) }
         let c = SizeClass.of(Int(size))
@@ -43,6 +51,14 @@ enum Alloc {
     /// with suitably aligned blocks exists, else a Large mapping.
     static func aligned(_ size: UInt, alignment: UInt) -> UnsafeMutableRawPointer? {
         if alignment <= 16 { return malloc(size) }
+        if size > Size.requestMax || alignment > Size.alignmentMax { return outOfMemory() }
+        guard Heaps.currentOrCreate() != nil else { return outOfMemory() }
+        if Options.checked { return Checked.allocate(size, alignment: alignment) }
+        return alignedCore(size, alignment: alignment)
+    }
+
+    /// Aligned allocation below checked mode (`alignment` > 16, a power of two).
+    static func alignedCore(_ size: UInt, alignment: UInt) -> UnsafeMutableRawPointer? {
         if size > Size.requestMax || alignment > Size.alignmentMax { return outOfMemory() }
         guard let heap = Heaps.currentOrCreate() else { return outOfMemory() }
         if alignment <= UInt(Size.poolAlignmentMax) && size <= UInt(Size.poolMax) {

@@ -49,6 +49,7 @@ enum Free {
     /// list).
     @inline(never)
     static func freeOwned(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
+        if page.pointee.flags & PageFlags.checked != 0 { Checked.free(block); return }
         checkFreeable(page, block)
         Block.tagFree(block)
         let heap = Heaps.current().unsafelyUnwrapped
@@ -72,6 +73,12 @@ enum Free {
     @inline(never)
     static func freeSlow(_ pointer: UnsafeMutableRawPointer?) {
         guard let pointer else { return }
+        if Options.checked { Checked.free(pointer); return }
+        freeValidated(pointer)
+    }
+
+    /// Frees `pointer` after validating it (the whole free below checked mode).
+    static func freeValidated(_ pointer: UnsafeMutableRawPointer) {
         let address = UInt(bitPattern: pointer)
         guard let header = Segments.header(containing: address) else {
             notOurs(pointer, operation: "free")

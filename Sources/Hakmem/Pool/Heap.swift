@@ -117,7 +117,8 @@ enum Heaps {
     /// Points the calling thread's direct slots of tiny class `c` at the first page of
     /// its queue (or at the empty page). Call after every change of that first page.
     static func updateDirect(_ heap: UnsafeMutablePointer<Heap>, _ c: Int) {
-        if c >= SizeClass.tinyCount { return }
+        // Checked mode keeps every slot on the empty page: all mallocs take the slow path.
+        if c >= SizeClass.tinyCount || Options.checked { return }
         let target = queue(heap, c).pointee.first.map { UnsafeMutableRawPointer($0) } ?? hak_empty_page_address()
         let slots = hak_tls_direct_slots()
         let range = SizeClass.directSlots(c)
