@@ -15,7 +15,7 @@ help:
 	@echo "make test         every test: unit (swift test), API/stress/fork under preload, real programs, .so checks"
 	@echo "make bench        benchmark comparison vs glibc/mimalloc/jemalloc/tcmalloc (quick)"
 	@echo "make bench-full   the same, full mode"
-	@echo "make install      PREFIX=/usr/local: library, launcher"
+	@echo "make install      PREFIX=/usr/local: library, hakmem.h (+ Swift module map), pkg-config file, launcher"
 
 lib:
 	$(SWIFT) build $(RELEASE) --product hakmem
@@ -57,10 +57,18 @@ bench:
 bench-full:
 	bench/run.sh --full
 
+VERSION    := $(shell sed -n 's/.*static let version: StaticString = "\(.*\)"/\1/p' Sources/Hakmem/Options.swift)
+
+# One library serves release and checked mode (HAKMEM_CHECK=1 / hakmem --check).
 install: lib
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/hakmem
 	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libhakmem.so
-	sed 's|^HAKMEM_DEFAULT_LIB=.*|HAKMEM_DEFAULT_LIB="$(PREFIX)/lib/libhakmem.so"|' scripts/hakmem > $(DESTDIR)$(PREFIX)/bin/hakmem
+	install -m 644 Sources/HakmemExports/include/hakmem.h $(DESTDIR)$(PREFIX)/include/hakmem.h
+	install -m 644 packaging/module.modulemap $(DESTDIR)$(PREFIX)/include/hakmem/module.modulemap
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' packaging/hakmem.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/hakmem.pc
+	sed 's|^HAKMEM_DEFAULT_LIB=.*|HAKMEM_DEFAULT_LIB="$(PREFIX)/lib/libhakmem.so"|' scripts/hakmem \
+		> $(DESTDIR)$(PREFIX)/bin/hakmem
 	chmod 755 $(DESTDIR)$(PREFIX)/bin/hakmem
 
 clean:

@@ -290,7 +290,7 @@ def sh(cmd, **kw):
 
 
 def ensure_peers(allocs, no_install):
-    missing = [a for a in allocs if a in PEERS and PEERS[a][0] and not os.path.exists(PEERS[a][0])]
+    missing = [a for a in allocs if a in PEERS and PEERS[a][1] and not os.path.exists(PEERS[a][0])]
     if missing and not no_install:
         pkgs = [PEERS[a][1] for a in missing]
         log(f"peer allocators missing ({', '.join(missing)}): installing {' '.join(pkgs)}")
@@ -300,7 +300,8 @@ def ensure_peers(allocs, no_install):
     problems = {}
     for a in allocs:
         if a in PEERS and PEERS[a][0] and not os.path.exists(PEERS[a][0]):
-            problems[a] = f"{PEERS[a][0]} not found (apt-get install {PEERS[a][1]})"
+            problems[a] = (f"{PEERS[a][0]} not found (apt-get install {PEERS[a][1]})" if PEERS[a][1]
+                           else f"{PEERS[a][0]} not found")
     return problems
 
 
@@ -317,6 +318,9 @@ def main():
     ap.add_argument("--allocators", help="comma list (default: glibc,mimalloc,jemalloc,tcmalloc,hakmem)")
     ap.add_argument("--threads", help="comma list of thread counts (default: 1,nproc,2*nproc)")
     ap.add_argument("--timeout", type=float, help="per-run timeout in seconds")
+    ap.add_argument("--extra", action="append", default=[], metavar="NAME=PATH",
+                    help="also measure the library PATH as column NAME (e.g. "
+                         "hakmem-unhardened=build/lib/libhakmem-unhardened.so); repeatable")
     ap.add_argument("--hakmem-lib", default=os.environ.get("HAKMEM_LIB", f"{REPO}/build/lib/libhakmem.so"))
     ap.add_argument("--out", default=f"{REPO}/bench/results", help="results root directory")
     ap.add_argument("--allow-missing-hakmem", action="store_true",
@@ -326,6 +330,14 @@ def main():
     P = dict(PARAMS[args.mode])
     runs = args.runs or P["runs"]
     timeout = args.timeout or P["timeout"]
+    for spec in args.extra:   # extra columns: measured like a peer, listed before hakmem
+        name, _, path = spec.partition("=")
+        if not name or not path:
+            ap.error(f"--extra wants NAME=PATH, got {spec!r}")
+        path = os.path.abspath(path)
+        PEERS[name] = (path, None)
+        EXPECT[name] = os.path.basename(path).split(".so")[0]
+        ALLOC_ORDER.insert(ALLOC_ORDER.index("hakmem"), name)
     allocs = args.allocators.split(",") if args.allocators else list(ALLOC_ORDER)
     for a in allocs:
         if a not in ALLOC_ORDER:

@@ -5,6 +5,8 @@
 #   3. tests/preload/run.sh: API semantics, stress, fork, thread exit under LD_PRELOAD
 #      (release, then checked mode: HAKMEM_CHECK=1)
 #   4. tests/programs/run.sh: real programs (python3, gcc, git, coreutils) under LD_PRELOAD
+#   5. tests/features/run.sh: install + pkg-config, site API (C, Swift), stats, config
+#   6. tests/wrong-use/run.sh: 42 heap-misuse programs, verdicts asserted per mode
 # Prints one summary line `N passed, N failed` (suites) and exits non-zero on any failure.
 set -u
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -23,6 +25,9 @@ suite check-lib tests/check-lib.sh "$lib"
 suite preload tests/preload/run.sh "$lib"
 suite preload-checked env HAKMEM_CHECK=1 tests/preload/run.sh "$lib"
 suite programs tests/programs/run.sh "$lib"
+suite features tests/features/run.sh
+suite wrong-use tests/wrong-use/run.sh --expect tests/wrong-use/expected.tsv \
+    hakmem="$lib" hakmem-checked="$lib:HAKMEM_CHECK=1"
 
 echo "==== summary"
 [ -n "$failures" ] && echo "failed suites:$failures"

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <fcntl.h>
 #include <sys/random.h>
+#include <string.h>
 
 unsigned char hak_empty_page[256] HAK_HIDDEN __attribute__((aligned(64)));
 unsigned char hak_segmap[HAK_SEGMAP_ENTRIES] HAK_HIDDEN __attribute__((aligned(4096)));
@@ -13,6 +14,7 @@ __thread void *_Nullable hak_tls_direct[HAK_DIRECT_SLOTS] HAK_IE = {
     [0 ... HAK_DIRECT_SLOTS - 1] = hak_empty_page,
 };
 __thread void *_Nullable hak_tls_heap HAK_IE = NULL;
+__thread uintptr_t hak_tls_site HAK_IE = 0;
 
 void *hak_os_mremap(void *old, size_t old_size, size_t new_size, int flags, void *new_address) {
     int f = 0;
@@ -52,19 +54,24 @@ const char *hak_os_getenv(const char *name) { return getenv(name); }
 
 void hak_os_yield(void) { sched_yield(); }
 
-size_t hak_os_rss(void) {
-    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+size_t hak_os_peak_rss(void) {
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0;
-    char buf[128];
+    char buf[4096];
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
     if (n <= 0) return 0;
     buf[n] = 0;
-    // second field: resident pages
-    const char *p = buf;
-    while (*p && *p != ' ') p++;
-    size_t pages = 0;
-    while (*p == ' ') p++;
-    while (*p >= '0' && *p <= '9') pages = pages * 10 + (size_t)(*p++ - '0');
-    return pages * (size_t)sysconf(_SC_PAGESIZE);
+    const char *p = strstr(buf, "VmHWM:");
+    if (p == NULL) return 0;
+    p += 6;
+    while (*p == ' ' || *p == '\t') p++;
+    size_t kb = 0;
+    while (*p >= '0' && *p <= '9') kb = kb * 10 + (size_t)(*p++ - '0');
+    return kb * 1024;
 }
+
+extern char **environ;
+char **hak_os_environ(void) { return environ; }
+
+void hak_os_atexit(void (*fn)(void)) { atexit(fn); }

@@ -41,6 +41,7 @@ enum Startup {
             Secret.linkKey = random.1 | (1 << 62)
             Secret.tagKey = random.2 | 1
             Options.load()
+            if Options.stats { Stats.initialize() }
             state.store(2, ordering: .releasing)
             if Options.verbose { Options.printBanner() }
         } else {
@@ -56,6 +57,7 @@ enum Startup {
         if !hooksState.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged { return }
         ThreadExit.register()
         Fork.register()
+        if Options.stats { hak_os_atexit { Stats.print() } }
         hooksState.store(2, ordering: .releasing)
     }
 }

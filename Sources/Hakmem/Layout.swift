@@ -89,7 +89,8 @@ enum Size {
 ///           of the attacker's choosing; a bad link decodes outside its page and is
 ///           reported);
 ///   word 1: the free tag `slot ^ Secret.tagKey` while the block is free, so a second
-///           free of it is detected in O(1); malloc clears it.
+///           free of it is detected in O(1).
+/// malloc zeroes both words when it hands the block out.
 /// Every read and write of these words goes through this type. Building with
 /// -DHAKMEM_UNHARDENED stores plain links and no tags (to measure what the checks
 /// cost; see docs/hardening.md).
@@ -133,10 +134,12 @@ enum Block {
         slot.storeBytes(of: UInt(bitPattern: slot) ^ Secret.tagKey, toByteOffset: 8, as: UInt.self)
         #endif
     }
+    /// Zeroes both words as the block is handed out: clears the tag, and does not
+    /// leak the encoded link (which would reveal `slot ^ linkKey`).
     @inline(__always)
-    static func clearTag(_ slot: UnsafeMutableRawPointer) {
+    static func clearFreeWords(_ slot: UnsafeMutableRawPointer) {
         #if !HAKMEM_UNHARDENED
-        slot.storeBytes(of: 0, toByteOffset: 8, as: UInt.self)
+        slot.storeBytes(of: (UInt(0), UInt(0)), as: (UInt, UInt).self)
         #endif
     }
 }
@@ -192,8 +195,9 @@ enum PageFlags {
     /// Mid/L2.5 page: the owner's frees go to the heap's bin of the class, not to the
     /// page (see Bin).
     static let binned: UInt8 = 2
-    /// Checked mode: every free of the page's blocks goes to Checked.free.
-    static let checked: UInt8 = 4
+    /// Checked or stats mode: every free of the page's blocks leaves the fast path
+    /// (freeOwned dispatches to Checked.free / counts it).
+    static let slowFree: UInt8 = 4
 }
 
 /// Header at the base of every segment and large mapping.
@@ -245,7 +249,8 @@ struct PageQueue {
 /// A per-thread LIFO cache of free blocks of one Mid/L2.5 class. Blocks in a bin
 /// still count as `used` in their pages; reusing the most recently freed block keeps
 /// large blocks cache-hot, which page-ordered free lists cannot.
-///   count <= limit;  sum over bins of count * blockSize <= Heap.binBudget (+ one block)
+///   count <= limit;  sum over bins of count * blockSize <= Options.threadCacheBytes
+///   (+ one block)
 struct Bin {
     var head: UnsafeMutableRawPointer?
     var count: UInt32
@@ -274,7 +279,5 @@ struct Heap {
     static let queuesOffset = (MemoryLayout<Heap>.stride + 15) & ~15
     static let binsOffset = queuesOffset + SizeClass.count * MemoryLayout<PageQueue>.stride
     static let totalSize = binsOffset + SizeClass.count * MemoryLayout<Bin>.stride
-    /// Most bytes one bin keeps, and all bins of a heap together.
-    static let binBytesPerClass = 256 * 1024
-    static let binBudget = 2 << 20
+    // Bin bounds: Options.threadCacheBytes per heap, 1/8 of it per class.
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <malloc.h>
+#include "hakmem.h"
 
 #define EXPORT __attribute__((visibility("default")))
 

@@ -57,7 +57,7 @@ import Testing
         // the same tag copied to another block does not mark it
         b.storeBytes(of: a.load(fromByteOffset: 8, as: UInt.self), toByteOffset: 8, as: UInt.self)
         #expect(!Block.isTaggedFree(b))
-        Block.clearTag(a)
+        Block.clearFreeWords(a)
         #expect(!Block.isTaggedFree(a))
     }
 
@@ -71,6 +71,7 @@ import Testing
         while taken.count < 10_000, taken.last != p { taken.append(hak_malloc(48)!) }
         #expect(taken.last == p)
         #expect(!Block.isTaggedFree(p))
+        #expect(p.load(as: UInt.self) == 0)   // the encoded link does not leak
         for q in taken { hak_free(q) }
     }
 }

@@ -39,6 +39,9 @@
 extern __thread void *_Nullable hak_tls_direct[HAK_DIRECT_SLOTS] HAK_IE;
 /// The calling thread's heap (Swift `Heap`), NULL until its first slow path.
 extern __thread void *_Nullable hak_tls_heap HAK_IE;
+/// The site id of the hak_*_at call in progress on this thread (0: none, i.e. the
+/// implicit site). Read only on slow paths, with HAKMEM_STATS=1.
+extern __thread uintptr_t hak_tls_site HAK_IE;
 
 /// A zeroed, never written page descriptor: its free-list head (offset 0) is NULL.
 extern unsigned char hak_empty_page[256] HAK_HIDDEN;
@@ -52,6 +55,8 @@ HAK_INLINE void *_Nullable hak_tls_heap_get(void) { return hak_tls_heap; }
 HAK_INLINE uintptr_t hak_tls_heap_word(void) { return (uintptr_t)hak_tls_heap; }
 HAK_INLINE void hak_tls_heap_set(void *_Nullable heap) { hak_tls_heap = heap; }
 HAK_INLINE unsigned char *_Nonnull hak_segmap_base(void) { return hak_segmap; }
+HAK_INLINE uintptr_t hak_tls_site_get(void) { return hak_tls_site; }
+HAK_INLINE void hak_tls_site_set(uintptr_t site) { hak_tls_site = site; }
 HAK_INLINE void *_Nonnull hak_empty_page_address(void) { return hak_empty_page; }
 
 HAK_INLINE void hak_errno_set(int value) { errno = value; }
@@ -72,8 +77,12 @@ void hak_os_write_stderr(const void *buf, size_t n);
 const char *_Nullable hak_os_getenv(const char *name);
 /// Yields the CPU (sched_yield).
 void hak_os_yield(void);
-/// Current resident set size in bytes (from /proc/self/statm), 0 if unknown.
-size_t hak_os_rss(void);
+/// Peak resident set size in bytes (VmHWM from /proc/self/status), 0 if unknown.
+size_t hak_os_peak_rss(void);
+/// The process environment (for warning about unknown HAKMEM_* variables).
+char *_Nullable *_Nullable hak_os_environ(void);
+/// Runs `fn` at exit (atexit).
+void hak_os_atexit(void (*fn)(void));
 
 #pragma clang assume_nonnull end
 

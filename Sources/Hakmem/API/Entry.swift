@@ -159,3 +159,69 @@ public func hak_malloc_trim(_ pad: UInt) -> Int32 {
 public func hak_mapped_bytes() -> UInt {
     UInt(Segments.mappedBytes &+ Large.mappedBytes)
 }
+
+// MARK: Call-site API (hakmem.h)
+//
+// A site id is any number except UINTPTR_MAX that names where an allocation comes
+// from: a return address, a hash of file and line, an enum value. hak_free_at should
+// get the id its block was allocated with. With HAKMEM_STATS=1 the call is counted
+// through the stats slow path (plain malloc/free go to the implicit site); with stats
+// off only the explicit calls are counted, here.
+
+/// Runs `body` with the calling thread's current site set to `site`.
+@inline(__always)
+func withSite<T>(_ site: UInt, _ body: () -> T) -> T {
+    hak_tls_site_set(site &+ 1)
+    let result = body()
+    hak_tls_site_set(0)
+    return result
+}
+
+@c(hak_alloc_at)
+public func hak_alloc_at(_ size: UInt, _ site: UInt) -> UnsafeMutableRawPointer? {
+    if Options.stats { return withSite(site) { Alloc.malloc(size) } }
+    guard let p = Alloc.malloc(size) else { return nil }
+    Sites.recordAlloc(site, bytes: Stats.blockBytes(p))
+    return p
+}
+
+@c(hak_calloc_at)
+public func hak_calloc_at(_ count: UInt, _ size: UInt, _ site: UInt) -> UnsafeMutableRawPointer? {
+    if Options.stats { return withSite(site) { hak_calloc(count, size) } }
+    guard let p = hak_calloc(count, size) else { return nil }
+    Sites.recordAlloc(site, bytes: Stats.blockBytes(p))
+    return p
+}
+
+@c(hak_aligned_alloc_at)
+public func hak_aligned_alloc_at(_ alignment: UInt, _ size: UInt, _ site: UInt) -> UnsafeMutableRawPointer? {
+    if Options.stats { return withSite(site) { hak_aligned_alloc(alignment, size) } }
+    guard let p = hak_aligned_alloc(alignment, size) else { return nil }
+    Sites.recordAlloc(site, bytes: Stats.blockBytes(p))
+    return p
+}
+
+@c(hak_realloc_at)
+public func hak_realloc_at(_ pointer: UnsafeMutableRawPointer?, _ size: UInt, _ site: UInt) -> UnsafeMutableRawPointer? {
+    if Options.stats { return withSite(site) { hak_realloc(pointer, size) } }
+    let oldBytes = pointer.map { Stats.blockBytes($0) } ?? 0
+    let p = hak_realloc(pointer, size)
+    if p == nil && size != 0 { return nil }   // failed: the old block is unchanged
+    if pointer != nil { Sites.recordFree(site, bytes: oldBytes) }
+    if let p { Sites.recordAlloc(site, bytes: Stats.blockBytes(p)) }
+    return p
+}
+
+@c(hak_free_at)
+public func hak_free_at(_ pointer: UnsafeMutableRawPointer?, _ site: UInt) {
+    guard let pointer else { return }
+    if Options.stats { withSite(site) { Free.free(pointer) }; return }
+    Sites.recordFree(site, bytes: Stats.blockBytes(pointer))
+    Free.free(pointer)
+}
+
+/// Prints the statistics table (per class with HAKMEM_STATS=1; totals and sites always).
+@c(hak_stats_print)
+public func hak_stats_print() {
+    Stats.print()
+}

@@ -1,7 +1,7 @@
 // Checked.swift -- checked mode (HAKMEM_CHECK=1): every allocation validated,
 // at the cost of speed and memory. Selected at run time, yet free for the release
 // fast paths: in checked mode the direct table is never filled (every malloc takes
-// the slow path, which dispatches here) and every page carries PageFlags.checked
+// the slow path, which dispatches here) and every page carries PageFlags.slowFree
 // (every free leaves the fast path).
 //
 // Layout of a checked block (inside an ordinary pooled or Large block):

@@ -6,8 +6,6 @@ import CHakmemShim
 
 enum Quarantine {
     static let capacity = 4096
-    /// Blocks leave once the quarantine holds more bytes than this.
-    static let byteBudget = 64 << 20
     nonisolated(unsafe) static var ring: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
     nonisolated(unsafe) static var head = 0     // oldest entry
     nonisolated(unsafe) static var count = 0
@@ -31,7 +29,7 @@ enum Quarantine {
         count += 1
         bytes += size(user)
         // Over the byte budget, one more leaves per push, so it shrinks back under it.
-        if bytes > byteBudget && count > 1 {
+        if bytes > Options.quarantineBytes && count > 1 {
             if evicted.0 == nil { evicted.0 = pop(ring) } else { evicted.1 = pop(ring) }
         }
         SpinLock.unlock(Locks.quarantine)

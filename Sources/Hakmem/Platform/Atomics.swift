@@ -26,6 +26,21 @@ enum AtomicWord {
     static func exchange(_ p: UnsafeMutableRawPointer, _ value: UInt) -> UInt {
         at(p).pointee.exchange(value, ordering: .acquiringAndReleasing)
     }
+    /// Adds `delta` (wrapping) and returns the new value.
+    @inline(__always)
+    @discardableResult
+    static func add(_ p: UnsafeMutableRawPointer, _ delta: UInt) -> UInt {
+        at(p).pointee.wrappingAdd(delta, ordering: .relaxed).newValue
+    }
+    /// Raises the word to at least `value`.
+    static func max(_ p: UnsafeMutableRawPointer, _ value: UInt) {
+        var seen = loadRelaxed(p)
+        while seen < value {
+            let now = compareExchange(p, expected: seen, desired: value)
+            if now == seen { return }
+            seen = now
+        }
+    }
     /// Compare-and-swap; returns the value seen (== expected on success).
     @inline(__always)
     static func compareExchange(_ p: UnsafeMutableRawPointer, expected: UInt, desired: UInt) -> UInt {

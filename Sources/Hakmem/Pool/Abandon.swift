@@ -43,6 +43,7 @@ enum Abandoned {
         }
         Heaps.clearDirect()
         hak_tls_heap_set(nil)
+        Stats.threadExited()
         Heaps.recycle(heap)
     }
 

@@ -18,7 +18,7 @@ enum Alloc {
                 let delta = Block.linkDelta(block)   // next ^ block
                 if delta >> UInt(Geometry.sliceShift) == 0 {
                     page.pointee.free = UnsafeMutableRawPointer(bitPattern: UInt(bitPattern: block) ^ delta)
-                    Block.clearTag(block)
+                    Block.clearFreeWords(block)
                     page.pointee.used &+= 1
                     return block
                 }
@@ -32,7 +32,8 @@ enum Alloc {
     @inline(never)
     static func mallocSlow(_ size: UInt) -> UnsafeMutableRawPointer? {
         if size > Size.requestMax { return outOfMemory() }
-        guard Heaps.currentOrCreate() != nil else { return outOfMemory() }
+        guard let heap = Heaps.currentOrCreate() else { return outOfMemory() }
+        if Options.stats { return Stats.countedAllocation(heap, size: size, alignment: 16) }
         if Options.checked { return Checked.allocate(size, alignment: 16) }
         return mallocCore(size)
     }
@@ -52,7 +53,8 @@ enum Alloc {
     static func aligned(_ size: UInt, alignment: UInt) -> UnsafeMutableRawPointer? {
         if alignment <= 16 { return malloc(size) }
         if size > Size.requestMax || alignment > Size.alignmentMax { return outOfMemory() }
-        guard Heaps.currentOrCreate() != nil else { return outOfMemory() }
+        guard let heap = Heaps.currentOrCreate() else { return outOfMemory() }
+        if Options.stats { return Stats.countedAllocation(heap, size: size, alignment: alignment) }
         if Options.checked { return Checked.allocate(size, alignment: alignment) }
         return alignedCore(size, alignment: alignment)
     }
@@ -119,7 +121,7 @@ enum Alloc {
     static func pop(_ page: UnsafeMutablePointer<Page>) -> UnsafeMutableRawPointer? {
         let block = page.pointee.free.unsafelyUnwrapped
         page.pointee.free = Pages.checkedNext(page, block)
-        Block.clearTag(block)
+        Block.clearFreeWords(block)
         page.pointee.used &+= 1
         return block
     }

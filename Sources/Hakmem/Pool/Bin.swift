@@ -14,8 +14,8 @@ enum Bins {
     /// Sets every bin's limit (a new heap's bins are empty).
     static func initialize(_ heap: UnsafeMutablePointer<Heap>) {
         for c in SizeClass.tinyCount..<SizeClass.count {
-            let fit = Heap.binBytesPerClass / SizeClass.blockSize(c)
-            bin(heap, c).pointee.limit = UInt32(fit < 1 ? 1 : (fit > 64 ? 64 : fit))
+            let fit = Options.threadCacheBytes / 8 / SizeClass.blockSize(c)
+            bin(heap, c).pointee.limit = UInt32(fit > 64 ? 64 : fit)   // 0: this class is not cached
         }
     }
 
@@ -30,7 +30,7 @@ enum Bins {
                          detail: "size class ", value: UInt(c))
         }
         hak_prefetch(next)   // the next pop reads it; large blocks are rarely cached
-        Block.clearTag(block)
+        Block.clearFreeWords(block)
         b.pointee.head = next
         b.pointee.count &-= 1
         heap.pointee.binnedBytes &-= SizeClass.blockSize(c)
@@ -45,8 +45,8 @@ enum Bins {
         b.pointee.head = block
         b.pointee.count &+= 1
         heap.pointee.binnedBytes &+= SizeClass.blockSize(c)
-        if b.pointee.count > b.pointee.limit || heap.pointee.binnedBytes > Heap.binBudget {
-            flush(heap, c, keep: heap.pointee.binnedBytes > Heap.binBudget ? 0 : Int(b.pointee.limit / 2))
+        if b.pointee.count > b.pointee.limit || heap.pointee.binnedBytes > Options.threadCacheBytes {
+            flush(heap, c, keep: heap.pointee.binnedBytes > Options.threadCacheBytes ? 0 : Int(b.pointee.limit / 2))
         }
     }
 

@@ -49,7 +49,10 @@ enum Free {
     /// list).
     @inline(never)
     static func freeOwned(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
-        if page.pointee.flags & PageFlags.checked != 0 { Checked.free(block); return }
+        if page.pointee.flags & PageFlags.slowFree != 0 {
+            if Options.stats { Stats.noteFree(block) }
+            if Options.checked { Checked.free(block); return }
+        }
         checkFreeable(page, block)
         Block.tagFree(block)
         let heap = Heaps.current().unsafelyUnwrapped
@@ -73,6 +76,7 @@ enum Free {
     @inline(never)
     static func freeSlow(_ pointer: UnsafeMutableRawPointer?) {
         guard let pointer else { return }
+        if Options.stats { Stats.noteFree(pointer) }
         if Options.checked { Checked.free(pointer); return }
         freeValidated(pointer)
     }

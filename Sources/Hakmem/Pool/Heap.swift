@@ -61,6 +61,7 @@ enum Heaps {
         _ = AtomicWord.exchange(remoteFreeWord(heap), 0)
         Bins.initialize(heap)
         hak_tls_heap_set(UnsafeMutableRawPointer(heap))
+        Stats.threadStarted()
         Startup.registerHooks()
         ThreadExit.attach(heap)
         return heap
@@ -117,8 +118,9 @@ enum Heaps {
     /// Points the calling thread's direct slots of tiny class `c` at the first page of
     /// its queue (or at the empty page). Call after every change of that first page.
     static func updateDirect(_ heap: UnsafeMutablePointer<Heap>, _ c: Int) {
-        // Checked mode keeps every slot on the empty page: all mallocs take the slow path.
-        if c >= SizeClass.tinyCount || Options.checked { return }
+        // Checked and stats modes keep every slot on the empty page: all mallocs take
+        // the slow path.
+        if c >= SizeClass.tinyCount || Options.slowPathsOnly { return }
         let target = queue(heap, c).pointee.first.map { UnsafeMutableRawPointer($0) } ?? hak_empty_page_address()
         let slots = hak_tls_direct_slots()
         let range = SizeClass.directSlots(c)

@@ -98,7 +98,7 @@ enum Segments {
             free: nil, used: 0, capacity: 0,
             reserved: UInt32((slices << Geometry.sliceShift) / blockSize),
             flags: (sizeClass >= SizeClass.tinyCount ? PageFlags.binned : 0)
-                | (Options.checked ? PageFlags.checked : 0),
+                | (Options.slowPathsOnly ? PageFlags.slowFree : 0),
             sizeClass: UInt8(sizeClass),
             sliceIndex: UInt8(first), sliceCount: UInt8(slices),
             localFree: nil, heap: heap, blockSize: blockSize, start: area,

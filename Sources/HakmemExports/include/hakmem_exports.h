@@ -1,1 +1,0 @@
-// (no public declarations yet; hakmem.h arrives with the site API)
