@@ -62,8 +62,11 @@ enum Geometry {
     static let sliceSize = 1 << sliceShift                  // 64 KiB
     static let slicesPerSegment = segmentSize / sliceSize   // 64
     static let osPageSize = 4096
-    /// The largest page a pooled size class uses, in slices (2 MiB).
-    static let maxPageSlices = 32
+    /// The largest page a pooled size class uses, in slices (1 MiB): three fit in a
+    /// segment next to smaller pages (a 2 MiB page took a segment to itself, and its
+    /// release unmapped the segment: measured 3x the page faults of mimalloc on
+    /// bench_mid_large_mt).
+    static let maxPageSlices = 16
 }
 
 /// Size limits of the tiers.
@@ -72,7 +75,7 @@ enum Size {
     static let tinyMax = 1024
     /// Up to this size: Mid tier (pooled, 64 KiB...512 KiB pages).
     static let midMax = 32 * 1024
-    /// Up to this size: L2.5 tier (pooled, pages up to 2 MiB). Larger: Large tier.
+    /// Up to this size: L2.5 tier (pooled, pages up to 1 MiB). Larger: Large tier.
     static let poolMax = 1 << 20
     /// Alignments up to this are served from pooled pages (blocks of a power-of-two
     /// multiple of the alignment inside slice-aligned pages); larger ones go Large.
@@ -146,6 +149,8 @@ enum Block {
 
 /// Descriptor of one page: a run of slices holding blocks of one size class.
 /// Lives in its segment's header (out of band: a block overflow cannot reach it).
+/// Descriptors are Page.slotBytes apart and cache-line aligned; every field the malloc
+/// and free fast paths touch lies in the first 64 bytes.
 struct Page {
     /// Free blocks to allocate from. MUST stay the first field: the empty page in the
     /// C shim is all zeroes, so its `free` reads as nil.
@@ -160,27 +165,33 @@ struct Page {
     var flags: UInt8
     /// Size class of the blocks.
     var sizeClass: UInt8
-    /// First slice index of the page in its segment, and the number of slices.
+    /// See divInverse.
+    var divShift: UInt8
+    /// First slice index of the page in its segment.
     var sliceIndex: UInt8
-    var sliceCount: UInt8
     /// Blocks freed by the owner thread; moved to `free` when `free` runs dry.
     var localFree: UnsafeMutableRawPointer?
-    /// Owner heap (Heap*), nil when abandoned or free. Read by other threads with
-    /// atomic loads (`Page.owner`); written only under the owner's control or a lock.
+    /// Owner heap (Heap*), Page.noOwner when abandoned or free. Read by other threads
+    /// with atomic loads (`Free.ownerWord`); written only by the owner or under a lock.
     var heap: UInt
-    /// Size of each block in bytes (a multiple of 16).
-    var blockSize: Int
-    /// Address of the first block.
-    var start: UnsafeMutableRawPointer?
-    /// Links of the heap queue / full list / abandoned list this page is on.
-    var next: UnsafeMutablePointer<Page>?
-    var prev: UnsafeMutablePointer<Page>?
     /// Exact division by blockSize = d0 << divShift (d0 odd): for an offset x into the
     /// page, `rotr(x * divInverse, divShift)` is x / blockSize when x is a multiple of
     /// it and >= 2^(64 - 21) otherwise, so `< capacity` <=> "x is the start of a block
     /// that was handed out at some point" (Pages.blockIndex). divInverse * d0 == 1 mod 2^64.
     var divInverse: UInt
-    var divShift: UInt
+    /// Address of the first block (the first slice's start).
+    var start: UnsafeMutableRawPointer?
+    /// Size of each block in bytes (a multiple of 16).
+    var blockSize: Int
+    // ---- second cache line: slow paths only
+    /// Number of slices of the page.
+    var sliceCount: UInt8
+    /// Links of the heap queue / full list / abandoned list this page is on.
+    var next: UnsafeMutablePointer<Page>?
+    var prev: UnsafeMutablePointer<Page>?
+
+    /// Distance between descriptors in the segment header (two cache lines).
+    static let slotBytes = 128
 }
 
 extension Page {
@@ -237,7 +248,7 @@ enum SegmentKind {
 enum SegmentLayout {
     static let pageOfOffset = (MemoryLayout<SegmentHeader>.stride + 63) & ~63
     static let pagesOffset = pageOfOffset + Geometry.slicesPerSegment * 8
-    static let metadataEnd = pagesOffset + Geometry.slicesPerSegment * MemoryLayout<Page>.stride
+    static let metadataEnd = pagesOffset + Geometry.slicesPerSegment * Page.slotBytes
 }
 
 /// A doubly linked queue of pages.

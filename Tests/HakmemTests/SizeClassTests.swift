@@ -52,7 +52,8 @@ import Testing
             let slices = SizeClass.pageSlices(c)
             #expect(slices >= 1 && slices <= Geometry.maxPageSlices)
             let blocks = (slices << Geometry.sliceShift) / SizeClass.blockSize(c)
-            #expect(blocks >= (c < SizeClass.tinyCount ? 64 : 2), "class \(c) has \(blocks) blocks")
+            let minimum = c < SizeClass.tinyCount ? 64 : SizeClass.blockSize(c) <= 512 * 1024 ? 2 : 1
+            #expect(blocks >= minimum, "class \(c) has \(blocks) blocks")
         }
     }
 
@@ -76,7 +77,17 @@ import Testing
         #expect(MemoryLayout<Heap>.offset(of: \Heap.remoteFree) == 0)
         #expect(MemoryLayout<Heap>.offset(of: \Heap.full) == Heap.fullOffset)
         #expect(SegmentLayout.metadataEnd <= Geometry.sliceSize)
-        #expect(MemoryLayout<Page>.size <= 256)   // the C empty page is 256 bytes
+        #expect(MemoryLayout<Page>.size <= Page.slotBytes)
+        #expect(Page.slotBytes <= 256)   // the C empty page is 256 bytes
+        // every field a fast path reads is in the descriptor's first cache line
+        for offset in [MemoryLayout<Page>.offset(of: \Page.free)!, MemoryLayout<Page>.offset(of: \Page.used)!,
+                       MemoryLayout<Page>.offset(of: \Page.capacity)!, MemoryLayout<Page>.offset(of: \Page.flags)!,
+                       MemoryLayout<Page>.offset(of: \Page.divShift)!, MemoryLayout<Page>.offset(of: \Page.localFree)!,
+                       MemoryLayout<Page>.offset(of: \Page.heap)!, MemoryLayout<Page>.offset(of: \Page.divInverse)!,
+                       MemoryLayout<Page>.offset(of: \Page.start)!, MemoryLayout<Page>.offset(of: \Page.blockSize)!] {
+            #expect(offset < 64)
+        }
+        #expect(SegmentLayout.pagesOffset % 64 == 0)
     }
 
     @Test func findFreeRunMatchesBruteForce() {

@@ -113,7 +113,7 @@ enum Free {
             Report.fatal("segment header corrupted", pointer: pointer)
         }
         let page = pageOf(pointer)
-        if page == Segments.pages(header) {
+        if page == Segments.page(header, 0) {
             Report.invalid(operation, "pointer into unused hakmem memory", pointer: pointer)
         }
         checkFreeable(page, pointer)

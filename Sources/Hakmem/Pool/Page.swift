@@ -47,7 +47,7 @@ enum Pages {
     @inline(__always)
     static func blockIndex(_ page: UnsafeMutablePointer<Page>, offset: UInt) -> UInt {
         let product = offset &* page.pointee.divInverse
-        let k = page.pointee.divShift
+        let k = UInt(page.pointee.divShift)
         return (product &>> k) | (product &<< (64 &- k))
     }
 
@@ -65,7 +65,7 @@ enum Pages {
         var inverse = odd                      // Newton: each step doubles the correct bits
         for _ in 0..<6 { inverse = inverse &* (2 &- odd &* inverse) }
         page.pointee.divInverse = inverse
-        page.pointee.divShift = shift
+        page.pointee.divShift = UInt8(shift)
     }
 
     /// The link of `block`, the head of `page.free`, checked to stay inside the page's

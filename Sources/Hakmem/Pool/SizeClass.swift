@@ -6,7 +6,7 @@
 //
 //   Tiny  classes  0...31   16 B ... 1 KiB      1-slice (64 KiB) pages, direct table
 //   Mid   classes 32...71   1152 B ... 32 KiB   pages of >= 8 blocks (64...256 KiB)
-//   L2.5  classes 72...111  36 KiB ... 1 MiB    pages of >= 2...8 blocks (<= 2 MiB)
+//   L2.5  classes 72...111  36 KiB ... 1 MiB    pages of <= 8 blocks, <= 1 MiB
 //
 // Every block size is a multiple of 16, so every block is 16-byte aligned.
 
@@ -34,7 +34,7 @@ enum SizeClass {
     }
 
     /// Slices per page for class `c`: one 64 KiB slice up to 8 KiB blocks, then
-    /// enough for 8 blocks, capped at Geometry.maxPageSlices (2 MiB).
+    /// enough for 8 blocks, capped at Geometry.maxPageSlices (1 MiB).
     static func pageSlices(_ c: Int) -> Int {
         let size = blockSize(c)
         let bytes = size <= 8 * 1024 ? Geometry.sliceSize : size * 8

@@ -8,8 +8,9 @@ import CHakmemShim
 enum Segments {
     /// Segments with at least one free slice, most recently used first.
     nonisolated(unsafe) static var list: UnsafeMutablePointer<SegmentHeader>?
-    /// Completely empty segments kept mapped beyond this count are unmapped.
-    static let spareLimit = 1
+    /// Completely empty segments kept mapped beyond this count are unmapped. Spares
+    /// are purged like any free slice, so they cost address space, not memory.
+    static let spareLimit = 8
     nonisolated(unsafe) static var spareCount = 0
     /// Earliest `purgeAt` of any segment (0 = nothing to purge).
     nonisolated(unsafe) static var nextPurge: UInt64 = 0
@@ -60,9 +61,12 @@ enum Segments {
             .assumingMemoryBound(to: UnsafeMutablePointer<Page>.self) + slice
     }
 
+    /// The descriptor of the page starting at slice `i` (descriptor 0, of the metadata
+    /// slice, is the sentinel for free slices).
     @inline(__always)
-    static func pages(_ segment: UnsafeMutablePointer<SegmentHeader>) -> UnsafeMutablePointer<Page> {
-        (UnsafeMutableRawPointer(segment) + SegmentLayout.pagesOffset).assumingMemoryBound(to: Page.self)
+    static func page(_ segment: UnsafeMutablePointer<SegmentHeader>, _ i: Int) -> UnsafeMutablePointer<Page> {
+        (UnsafeMutableRawPointer(segment) + SegmentLayout.pagesOffset + i * Page.slotBytes)
+            .assumingMemoryBound(to: Page.self)
     }
 
     /// Takes `slices` contiguous free slices and returns their page descriptor,
@@ -90,7 +94,7 @@ enum Segments {
         s.pointee.dirtySlices &= ~run
         if s.pointee.usedSlices == ~UInt64(0) { unlink(s) }
 
-        let page = pages(s) + first
+        let page = Segments.page(s, first)
         for i in first..<(first + slices) { pageOf(s, slice: i).pointee = page }
         let blockSize = SizeClass.blockSize(sizeClass)
         let area = UnsafeMutableRawPointer(s) + first << Geometry.sliceShift
@@ -99,10 +103,9 @@ enum Segments {
             reserved: UInt32((slices << Geometry.sliceShift) / blockSize),
             flags: (sizeClass >= SizeClass.tinyCount ? PageFlags.binned : 0)
                 | (Options.slowPathsOnly ? PageFlags.slowFree : 0),
-            sizeClass: UInt8(sizeClass),
-            sliceIndex: UInt8(first), sliceCount: UInt8(slices),
-            localFree: nil, heap: heap, blockSize: blockSize, start: area,
-            next: nil, prev: nil, divInverse: 0, divShift: 0)
+            sizeClass: UInt8(sizeClass), divShift: 0, sliceIndex: UInt8(first),
+            localFree: nil, heap: heap, divInverse: 0, start: area, blockSize: blockSize,
+            sliceCount: UInt8(slices), next: nil, prev: nil)
         Pages.setDivision(page, blockSize: blockSize)
         return page
     }
@@ -115,7 +118,7 @@ enum Segments {
         defer { SpinLock.unlock(Locks.segments) }
         let first = Int(page.pointee.sliceIndex)
         let slices = Int(page.pointee.sliceCount)
-        let sentinel = pages(segment)
+        let sentinel = Segments.page(segment, 0)
         for i in first..<(first + slices) { pageOf(segment, slice: i).pointee = sentinel }
         page.pointee.heap = Page.noOwner
         page.pointee.free = nil
@@ -211,7 +214,7 @@ enum Segments {
             usedSlices: 1, dirtySlices: 0, purgeAt: 0, next: nil, prev: nil,
             mappingSize: Geometry.segmentSize, userBlock: nil, requested: 0, cachedAt: 0,
             isFreshZero: true)
-        let sentinel = pages(s)
+        let sentinel = page(s, 0)
         sentinel.pointee.heap = Page.noOwner
         for i in 0..<Geometry.slicesPerSegment { pageOf(s, slice: i).pointee = sentinel }
         mappedBytes &+= Geometry.segmentSize
