@@ -14,8 +14,11 @@ enum Bins {
     /// Sets every bin's limit (a new heap's bins are empty).
     static func initialize(_ heap: UnsafeMutablePointer<Heap>) {
         for c in SizeClass.tinyCount..<SizeClass.count {
+            // At least one block (a freed big block is reused before an untouched one),
+            // unless the thread cache is disabled.
             let fit = Options.threadCacheBytes / 8 / SizeClass.blockSize(c)
-            bin(heap, c).pointee.limit = UInt32(fit > 64 ? 64 : fit)   // 0: this class is not cached
+            let limit = Options.threadCacheBytes == 0 ? 0 : fit < 1 ? 1 : fit > 64 ? 64 : fit
+            bin(heap, c).pointee.limit = UInt32(limit)
         }
     }
 

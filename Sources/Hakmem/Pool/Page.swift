@@ -5,14 +5,16 @@ enum Pages {
     /// Most bytes of fresh page memory linked into the free list at once: carving
     /// lazily keeps untouched memory untouched (and out of the RSS).
     static let extendBytes = 4096
-    static let extendMinBlocks = 4
+    /// Blocks up to this size are carved at least 4 at a time; bigger ones one by one
+    /// (linking a block writes into it: carving ahead would touch memory early).
+    static let extendBatchMaxBlockSize = 4096
 
     /// Links up to a few KiB of never-used blocks into `page.free`.
     /// Precondition: `page.free == nil && page.capacity < page.reserved`.
     static func extend(_ page: UnsafeMutablePointer<Page>) {
         let size = page.pointee.blockSize
         var count = extendBytes / size
-        if count < extendMinBlocks { count = extendMinBlocks }
+        if count < 4 { count = size <= extendBatchMaxBlockSize ? 4 : 1 }
         let left = Int(page.pointee.reserved &- page.pointee.capacity)
         if count > left { count = left }
         let first = page.pointee.start.unsafelyUnwrapped + Int(page.pointee.capacity) &* size
