@@ -30,7 +30,7 @@ for fn in malloc free; do
     # The fast path is everything before the first `ret`.
     fast=$(echo "$body" | awk '{print} /\tret/ {exit}')
     if echo "$fast" | grep -qE '\s(call|lock|xchg)'; then bad "$fn fast path has a call/lock: $(echo "$fast" | grep -E 'call|lock|xchg')"
-    else ok "$fn fast path: $(echo "$fast" | wc -l) instructions, no call/lock"; fi
+    else ok "$fn fast path: no call/lock in the $(echo "$fast" | wc -l) instructions laid out before its first ret"; fi
 done
 
 echo "$pass passed, $fail failed"

@@ -281,6 +281,12 @@ struct Heap {
     var collected: UInt
     /// Bytes sitting in this heap's bins.
     var binnedBytes: Int
+    /// Blocks this thread freed for another heap (`remoteBatchOwner`), chained and
+    /// published to that heap's remoteFree with one CAS (RemoteBatch.swift).
+    var remoteBatchOwner: UInt
+    var remoteBatchHead: UnsafeMutableRawPointer?
+    var remoteBatchTail: UnsafeMutableRawPointer?
+    var remoteBatchCount: Int
     /// The thread has started exiting; do not keep empty pages around.
     var isExiting: Bool
 

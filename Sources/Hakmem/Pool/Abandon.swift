@@ -28,6 +28,7 @@ enum Abandoned {
     /// to the pool. Runs on the exiting thread.
     static func abandonHeap(_ heap: UnsafeMutablePointer<Heap>) {
         heap.pointee.isExiting = true
+        RemoteBatch.flush(heap)
         Bins.flushAll(heap)
         Free.collectRemote(heap)
         SpinLock.lock(Locks.abandoned)

@@ -84,6 +84,7 @@ enum Alloc {
     /// queue and pops from it.
     @inline(never)
     static func allocateFromNewPage(_ heap: UnsafeMutablePointer<Heap>, _ c: Int) -> UnsafeMutableRawPointer? {
+        RemoteBatch.flush(heap)
         if AtomicWord.loadRelaxed(Heaps.remoteFreeWord(heap)) != 0 { Free.collectRemote(heap) }
         let q = Heaps.queue(heap, c)
         var candidate = q.pointee.first

@@ -7,9 +7,10 @@
 // free tag), then pushed on the page's local free list. No calls, no atomics, no
 // locks. Owned Mid/L2.5 blocks take `freeOwned` (a push on the heap's bin: also
 // lock-free and thread-local).
-// Slow paths: NULL, foreign pointers, Large blocks, frees from other threads
-// (lock-free push on the owner heap's remoteFree), full pages, pages that become
-// empty, and invalid pointers and double frees (reported; the process aborts).
+// Blocks of pages other threads own take `freeOthers` (the same checks, then the
+// thread's remote batch: one CAS per batch). Slow paths: NULL, foreign pointers,
+// Large blocks, threads without a heap, full pages, pages that become empty, checked
+// and stats modes, and invalid pointers and double frees (reported; abort).
 
 import CHakmemShim
 
@@ -40,8 +41,22 @@ enum Free {
                 freeOwned(page, block)
                 return
             }
+            if page.pointee.flags & PageFlags.slowFree == 0, let heap = Heaps.current() {
+                freeOthers(heap, page, pointer.unsafelyUnwrapped)
+                return
+            }
         }
         freeSlow(pointer)
+    }
+
+    /// A pooled block of a page the calling thread (which has a heap) does not own:
+    /// checked like the fast path does, then added to the thread's remote batch.
+    @inline(never)
+    static func freeOthers(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>,
+                           _ block: UnsafeMutableRawPointer) {
+        checkFreeable(page, block)
+        Block.tagFree(block)
+        RemoteBatch.add(heap, page, block)
     }
 
     /// A block of a page the calling thread owns, on a flagged page: Mid/L2.5 blocks go
@@ -100,6 +115,8 @@ enum Free {
             } else {
                 freeLocal(heap, page, pointer)
             }
+        } else if let heap {
+            RemoteBatch.add(heap, page, pointer)
         } else {
             freeRemote(page, pointer)
         }
@@ -210,10 +227,11 @@ enum Free {
         }
     }
 
-    /// The next block of a remoteFree list, checked to be a pooled block start.
+    /// The next block of a remoteFree list, checked to be a 16-aligned address in a
+    /// pooled segment (as bin links are): a corrupted link is reported, not followed.
     static func checkedRemoteNext(_ block: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
         guard let next = Block.next(block) else { return nil }
-        if Segments.mapEntry(UInt(bitPattern: next)) != 1 || !Pages.isBlockStart(pageOf(next), UInt(bitPattern: next)) {
+        if Segments.mapEntry(UInt(bitPattern: next)) != 1 || UInt(bitPattern: next) & 15 != 0 {
             Report.fatal("remote free list corrupted (write after free?): bad link in free block", pointer: block)
         }
         return next

@@ -1,0 +1,56 @@
+// RemoteBatch.swift -- cross-thread frees, batched. A thread that frees blocks owned
+// by another heap chains consecutive ones for the same owner in its own heap and
+// publishes the chain to the owner's remoteFree with a single CAS: when the chain
+// reaches `limit` blocks, when the owner changes, on the thread's next allocation slow
+// path, and at thread exit. So a producer/consumer pair pays one atomic per batch,
+// not per block; at most `limit - 1` blocks wait in a batch.
+
+enum RemoteBatch {
+    static let limit = 32
+
+    /// Frees a validated, tagged block of a page another heap owns.
+    static func add(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>,
+                    _ block: UnsafeMutableRawPointer) {
+        let owner = AtomicWord.load(Free.ownerWord(page))
+        if owner == Page.noOwner {   // abandoned: the locked path
+            Free.freeRemote(page, block)
+            return
+        }
+        if heap.pointee.remoteBatchOwner != owner {
+            flush(heap)
+            heap.pointee.remoteBatchOwner = owner
+            heap.pointee.remoteBatchTail = block
+            Block.setNext(block, nil)
+        } else {
+            Block.setNext(block, heap.pointee.remoteBatchHead)
+        }
+        heap.pointee.remoteBatchHead = block
+        heap.pointee.remoteBatchCount &+= 1
+        if heap.pointee.remoteBatchCount >= limit { flush(heap) }
+    }
+
+    /// Publishes the pending chain (if any) to its owner's remoteFree.
+    static func flush(_ heap: UnsafeMutablePointer<Heap>) {
+        guard let head = heap.pointee.remoteBatchHead, let tail = heap.pointee.remoteBatchTail else { return }
+        let owner = heap.pointee.remoteBatchOwner
+        heap.pointee.remoteBatchHead = nil
+        heap.pointee.remoteBatchTail = nil
+        heap.pointee.remoteBatchCount = 0
+        heap.pointee.remoteBatchOwner = 0
+        let word = Heaps.remoteFreeWord(UnsafeMutablePointer<Heap>(bitPattern: owner).unsafelyUnwrapped)
+        var seen = AtomicWord.loadRelaxed(word)
+        while seen != Heap.abandonedMarker {
+            Block.setNext(tail, UnsafeMutableRawPointer(bitPattern: seen))
+            let now = AtomicWord.compareExchange(word, expected: seen, desired: UInt(bitPattern: head))
+            if now == seen { return }
+            seen = now
+        }
+        // The owner exited since: free each block on its own (its page is abandoned or
+        // adopted by now).
+        var block: UnsafeMutableRawPointer? = head
+        while let b = block {
+            block = b == tail ? nil : Block.next(b)
+            Free.freeRemote(Free.pageOf(b), b)
+        }
+    }
+}
