@@ -75,12 +75,21 @@ enum Segments {
         SpinLock.lock(Locks.segments)
         defer { SpinLock.unlock(Locks.segments) }
         purgeExpired(now: OS.nowNanoseconds())
+        // Prefer slices still resident (freed, not purged yet): no page faults.
         var segment = list
         var first = -1
         while let s = segment {
-            first = findFreeRun(s.pointee.usedSlices, length: slices)
+            first = findFreeRun(s.pointee.usedSlices | ~s.pointee.dirtySlices, length: slices)
             if first >= 0 { break }
             segment = s.pointee.next
+        }
+        if first < 0 {
+            segment = list
+            while let s = segment {
+                first = findFreeRun(s.pointee.usedSlices, length: slices)
+                if first >= 0 { break }
+                segment = s.pointee.next
+            }
         }
         if first < 0 {
             guard let fresh = newSegment() else { return nil }

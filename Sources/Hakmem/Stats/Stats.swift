@@ -99,7 +99,8 @@ enum Stats {
     }
 
     static func tierName(_ row: Int) -> StaticString {
-        row >= SizeClass.count ? "Large" : row < SizeClass.tinyCount ? "Tiny" : row < 72 ? "Mid" : "L2.5"
+        row >= SizeClass.count ? "Large" : row < SizeClass.tinyCount ? "Tiny"
+            : row < SizeClass.l25First ? "Mid" : "L2.5"
     }
 
     // MARK: Report
