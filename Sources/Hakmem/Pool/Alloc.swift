@@ -2,9 +2,10 @@
 //
 // Fast path (`Alloc.malloc`, inlined into malloc): for a request <= 1 KiB, one TLS
 // load of the direct slot, a pop from that page's free list (its link checked to
-// stay in the 64 KiB page), a counter bump. No calls, no atomics, no locks.
-// Everything else goes to `mallocSlow`, including the last block of a list (whose
-// link, nil, fails the page check).
+// stay in the 64 KiB page), a counter bump; an empty list is first refilled from the
+// page's local frees. No calls, no atomics, no locks.
+// Everything else goes to `mallocSlow`, including a link that decodes outside the
+// page (reported there).
 
 import CHakmemShim
 
@@ -14,9 +15,20 @@ enum Alloc {
         if size <= UInt(Size.tinyMax) {
             let slot = hak_tls_direct_slots()[Int(truncatingIfNeeded: (size &+ 15) >> 4)]
             let page = slot.unsafelyUnwrapped.assumingMemoryBound(to: Page.self)
-            if let block = page.pointee.free {
-                let delta = Block.linkDelta(block)   // next ^ block
-                if delta >> UInt(Geometry.sliceShift) == 0 {
+            var head = page.pointee.free
+            if head == nil, let local = page.pointee.localFree {
+                // Refill from the owner's own frees without leaving the fast path (the
+                // empty page never has any, so it is never written).
+                page.pointee.localFree = nil
+                page.pointee.free = local
+                head = local
+            }
+            if let block = head {
+                // next ^ block: inside the 64 KiB page, or == block at the end of the
+                // list (then block ^ delta is nil). Anything else is a corrupted link,
+                // which the slow path reports.
+                let delta = Block.linkDelta(block)
+                if _fastPath(delta >> UInt(Geometry.sliceShift) == 0) || delta == UInt(bitPattern: block) {
                     page.pointee.free = UnsafeMutableRawPointer(bitPattern: UInt(bitPattern: block) ^ delta)
                     Block.clearFreeWords(block)
                     page.pointee.used &+= 1
