@@ -177,28 +177,29 @@ func withSite<T>(_ site: UInt, _ body: () -> T) -> T {
     return result
 }
 
-@c(hak_alloc_at)
-public func hak_alloc_at(_ size: UInt, _ site: UInt) -> UnsafeMutableRawPointer? {
-    if Options.stats { return withSite(site) { Alloc.malloc(size) } }
-    guard let p = Alloc.malloc(size) else { return nil }
+/// Allocates with `allocate` and accounts the block to `site` (through the stats slow
+/// path when stats are on, directly otherwise).
+@inline(__always)
+func allocated(at site: UInt, _ allocate: () -> UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+    if Options.stats { return withSite(site, allocate) }
+    guard let p = allocate() else { return nil }
     Sites.recordAlloc(site, bytes: Stats.blockBytes(p))
     return p
+}
+
+@c(hak_alloc_at)
+public func hak_alloc_at(_ size: UInt, _ site: UInt) -> UnsafeMutableRawPointer? {
+    allocated(at: site) { Alloc.malloc(size) }
 }
 
 @c(hak_calloc_at)
 public func hak_calloc_at(_ count: UInt, _ size: UInt, _ site: UInt) -> UnsafeMutableRawPointer? {
-    if Options.stats { return withSite(site) { hak_calloc(count, size) } }
-    guard let p = hak_calloc(count, size) else { return nil }
-    Sites.recordAlloc(site, bytes: Stats.blockBytes(p))
-    return p
+    allocated(at: site) { hak_calloc(count, size) }
 }
 
 @c(hak_aligned_alloc_at)
 public func hak_aligned_alloc_at(_ alignment: UInt, _ size: UInt, _ site: UInt) -> UnsafeMutableRawPointer? {
-    if Options.stats { return withSite(site) { hak_aligned_alloc(alignment, size) } }
-    guard let p = hak_aligned_alloc(alignment, size) else { return nil }
-    Sites.recordAlloc(site, bytes: Stats.blockBytes(p))
-    return p
+    allocated(at: site) { hak_aligned_alloc(alignment, size) }
 }
 
 @c(hak_realloc_at)

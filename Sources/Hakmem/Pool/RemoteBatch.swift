@@ -37,14 +37,7 @@ enum RemoteBatch {
         heap.pointee.remoteBatchTail = nil
         heap.pointee.remoteBatchCount = 0
         heap.pointee.remoteBatchOwner = 0
-        let word = Heaps.remoteFreeWord(UnsafeMutablePointer<Heap>(bitPattern: owner).unsafelyUnwrapped)
-        var seen = AtomicWord.loadRelaxed(word)
-        while seen != Heap.abandonedMarker {
-            Block.setNext(tail, UnsafeMutableRawPointer(bitPattern: seen))
-            let now = AtomicWord.compareExchange(word, expected: seen, desired: UInt(bitPattern: head))
-            if now == seen { return }
-            seen = now
-        }
+        if Free.pushRemote(owner: owner, first: head, last: tail) { return }
         // The owner exited since: free each block on its own (its page is abandoned or
         // adopted by now).
         var block: UnsafeMutableRawPointer? = head
