@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run-tests.sh -- every test of the project, in order; used by `make test` and CI.
-#   1. swift test: unit tests of the allocator logic, in-process
+#   1. swift test: unit tests of the allocator logic, in-process; again under
+#      ThreadSanitizer and AddressSanitizer (tests/sanitizers.sh)
 #   2. tests/check-lib.sh: libc-only, exact exports, call-free fast paths
 #   3. tests/preload/run.sh: API semantics, stress, fork, thread exit under LD_PRELOAD
 #      (release, then checked mode: HAKMEM_CHECK=1)
@@ -21,6 +22,7 @@ suite() {
     if "$@"; then passed=$((passed+1)); else failed=$((failed+1)); failures="$failures $name"; fi
 }
 suite unit swift test
+suite sanitizers tests/sanitizers.sh
 suite check-lib tests/check-lib.sh "$lib"
 suite preload tests/preload/run.sh "$lib"
 suite preload-checked env HAKMEM_CHECK=1 tests/preload/run.sh "$lib"

@@ -88,7 +88,7 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
             box.set(list)
         }
         let blocks = box.get()
-        #expect(Abandoned.count > 0)
+        #expect(Abandoned.count.load(ordering: .relaxed) > 0)
         let pg = page(of: blocks[149].p)
         #expect(AtomicWord.load(Free.ownerWord(pg)) == Page.noOwner)
         // Free half into the abandoned pages (under the abandoned lock) ...

@@ -8,13 +8,14 @@
 // owner.
 
 import CHakmemShim
+import Synchronization
 
 enum Abandoned {
     /// Per size class, a list of abandoned pages (under Locks.abandoned). Stored in
     /// a mapped array on first use.
     nonisolated(unsafe) static var lists: UnsafeMutablePointer<PageQueue>?
-    /// Number of abandoned pages (read without the lock as a hint).
-    nonisolated(unsafe) static var count = 0
+    /// Number of abandoned pages (changed under the lock, read without it as a hint).
+    static let count = Atomic<Int>(0)
 
     static func list(_ c: Int) -> UnsafeMutablePointer<PageQueue>? {
         if lists == nil {
@@ -61,7 +62,7 @@ enum Abandoned {
             AtomicWord.store(Free.ownerWord(page), Page.noOwner)
             guard let list = list(Int(page.pointee.sizeClass)) else { continue }   // cannot track: leak
             Heaps.pushFront(list, page)
-            count &+= 1
+            count.add(1, ordering: .relaxed)
         }
     }
 
@@ -76,7 +77,7 @@ enum Abandoned {
         page.pointee.used &-= 1
         if page.pointee.used == 0, let list = list(Int(page.pointee.sizeClass)) {
             Heaps.remove(list, page)
-            count &-= 1
+            count.subtract(1, ordering: .relaxed)
             Segments.releasePage(page)
         }
         return true
@@ -84,12 +85,12 @@ enum Abandoned {
 
     /// Takes an abandoned page of class `c` (if any) and makes `heap` its owner.
     static func adopt(_ c: Int, heap: UnsafeMutablePointer<Heap>) -> UnsafeMutablePointer<Page>? {
-        if count == 0 { return nil }
+        if count.load(ordering: .relaxed) == 0 { return nil }
         SpinLock.lock(Locks.abandoned)
         defer { SpinLock.unlock(Locks.abandoned) }
         guard let list = list(c), let page = list.pointee.first else { return nil }
         Heaps.remove(list, page)
-        count &-= 1
+        count.subtract(1, ordering: .relaxed)
         AtomicWord.store(Free.ownerWord(page), UInt(bitPattern: heap))
         return page
     }

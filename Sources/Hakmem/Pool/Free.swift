@@ -20,7 +20,9 @@ enum Free {
         let address = UInt(bitPattern: pointer)
         if Segments.mapEntry(address) == 1 {
             let page = pageOf(pointer.unsafelyUnwrapped)
-            if page.pointee.heap == hak_tls_heap_word() {
+            // Relaxed atomic load (a plain mov): other threads store it when a page is
+            // abandoned or adopted, never while this thread owns the page.
+            if AtomicWord.loadRelaxed(ownerWord(page)) == hak_tls_heap_word() {
                 let block = pointer.unsafelyUnwrapped
                 if page.pointee.flags == 0 {
                     // A Tiny page is one 64 KiB slice: the offset is the low 16 bits.
@@ -41,7 +43,8 @@ enum Free {
                 freeOwned(page, block)
                 return
             }
-            if page.pointee.flags & PageFlags.slowFree == 0, let heap = Heaps.current() {
+            // (Not the page's flags: its owner may be changing them right now.)
+            if !Options.slowPathsOnly, let heap = Heaps.current() {
                 freeOthers(heap, page, pointer.unsafelyUnwrapped)
                 return
             }
@@ -54,7 +57,13 @@ enum Free {
     @inline(never)
     static func freeOthers(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>,
                            _ block: UnsafeMutableRawPointer) {
-        checkFreeable(page, block)
+        // Only fields fixed for the page's life: the owner may be carving (capacity).
+        #if !HAKMEM_UNHARDENED
+        guard let start = page.pointee.start,
+              Pages.blockIndex(page, offset: UInt(bitPattern: block) &- UInt(bitPattern: start))
+                < UInt(page.pointee.reserved), !Block.isTaggedFree(block)
+        else { invalidOrDoubleFree(page, block) }
+        #endif
         Block.tagFree(block)
         RemoteBatch.add(heap, page, block)
     }
