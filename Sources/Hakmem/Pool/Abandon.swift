@@ -83,6 +83,36 @@ enum Abandoned {
         return true
     }
 
+    /// A thread freeing into an abandoned page adopts it (larson's pattern: every round's
+    /// new thread frees the previous thread's blocks), so its later frees into the page
+    /// are local; then frees `block` locally. False if the page is not abandoned anymore.
+    static func adoptAndFree(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>,
+                             _ block: UnsafeMutableRawPointer) -> Bool {
+        SpinLock.lock(Locks.abandoned)
+        guard AtomicWord.loadRelaxed(Free.ownerWord(page)) == Page.noOwner,
+              let list = list(Int(page.pointee.sizeClass)) else {
+            SpinLock.unlock(Locks.abandoned)
+            return false
+        }
+        Heaps.remove(list, page)
+        count.subtract(1, ordering: .relaxed)
+        AtomicWord.store(Free.ownerWord(page), UInt(bitPattern: heap))
+        SpinLock.unlock(Locks.abandoned)
+        // Owned now: into the class queue, or the full list if no block is free.
+        let c = Int(page.pointee.sizeClass)
+        if page.pointee.free != nil || page.pointee.localFree != nil || page.pointee.capacity < page.pointee.reserved {
+            let q = Heaps.queue(heap, c)
+            let wasEmpty = q.pointee.first == nil
+            Heaps.pushBack(q, page)
+            if wasEmpty { Heaps.updateDirect(heap, c) }
+        } else {
+            page.pointee.flags |= PageFlags.inFull
+            Heaps.pushFront(Heaps.fullQueue(heap), page)
+        }
+        Free.freeLocal(heap, page, block)
+        return true
+    }
+
     /// Takes an abandoned page of class `c` (if any) and makes `heap` its owner.
     static func adopt(_ c: Int, heap: UnsafeMutablePointer<Heap>) -> UnsafeMutablePointer<Page>? {
         if count.load(ordering: .relaxed) == 0 { return nil }

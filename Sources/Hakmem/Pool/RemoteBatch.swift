@@ -12,8 +12,10 @@ enum RemoteBatch {
     static func add(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>,
                     _ block: UnsafeMutableRawPointer) {
         let owner = AtomicWord.load(Free.ownerWord(page))
-        if owner == Page.noOwner {   // abandoned: the locked path
-            Free.freeRemote(page, block)
+        if owner == Page.noOwner {   // abandoned: adopt it, or the locked path
+            if heap.pointee.isExiting || !Abandoned.adoptAndFree(heap, page, block) {
+                Free.freeRemote(page, block)
+            }
             return
         }
         if heap.pointee.remoteBatchOwner != owner {
