@@ -257,19 +257,22 @@ struct PageQueue {
     var last: UnsafeMutablePointer<Page>?
 }
 
-/// A per-thread LIFO cache of free blocks of one Mid/L2.5 class. Blocks in a bin
-/// still count as `used` in their pages; reusing the most recently freed block keeps
-/// large blocks cache-hot, which page-ordered free lists cannot.
-///   count <= limit;  sum over bins of count * blockSize <= Options.threadCacheBytes
-///   (+ one block)
+/// A per-thread LIFO cache of free blocks of one Mid/L2.5 class: a stack of block
+/// pointers in the heap (Bins.slots). Blocks in a bin still count as `used` in their
+/// pages and carry the free tag; reusing the most recently freed block keeps large
+/// blocks cache-hot, which page-ordered free lists cannot.
+///   count <= limit <= Bins.capacity;
+///   sum over bins of count * blockSize <= Options.threadCacheBytes (+ one block)
 struct Bin {
-    var head: UnsafeMutableRawPointer?
-    var count: UInt32
-    var limit: UInt32
+    var count: UInt16
+    var limit: UInt16
+    /// Block size of the class (kept here: push and pop account bytes).
+    var blockSize: UInt32
 }
 
 /// Per-thread heap: owns pages, serves the thread's allocations lock-free.
-/// Followed in memory by `queues[SizeClass.count]`, then `bins[SizeClass.count]`.
+/// Followed in memory by `queues[SizeClass.count]`, `bins[SizeClass.count]`, and the
+/// bins' slots (Bins.capacity pointers per Mid/L2.5 class).
 struct Heap {
     /// Lock-free stack of blocks freed by other threads (see invariant); atomic.
     var remoteFree: UInt
@@ -295,6 +298,7 @@ struct Heap {
     static let fullOffset = 8
     static let queuesOffset = (MemoryLayout<Heap>.stride + 15) & ~15
     static let binsOffset = queuesOffset + SizeClass.count * MemoryLayout<PageQueue>.stride
-    static let totalSize = binsOffset + SizeClass.count * MemoryLayout<Bin>.stride
+    static let binSlotsOffset = (binsOffset + SizeClass.count * MemoryLayout<Bin>.stride + 63) & ~63
+    static let totalSize = binSlotsOffset + (SizeClass.count - SizeClass.tinyCount) * Bins.capacity * 8
     // Bin bounds: Options.threadCacheBytes per heap, 1/8 of it per class.
 }

@@ -35,7 +35,8 @@ enum Checked {
         let a = alignment < 16 ? 16 : alignment
         let lead = Int(a)
         let total = UInt(lead) + size + UInt(canaryBytes)
-        let block = a > 16 ? Alloc.alignedCore(total, alignment: a) : Alloc.mallocCore(total)
+        guard let heap = Heaps.currentOrCreate() else { return Alloc.outOfMemory() }
+        let block = a > 16 ? Alloc.alignedCore(total, alignment: a) : Alloc.mallocCore(heap, total)
         guard let block else { return nil }
         let user = block + lead
         header(user).storeBytes(of: size | UInt(a.trailingZeroBitCount) << 56, as: UInt.self)

@@ -47,12 +47,14 @@ enum Invariants {
         var binned = 0
         for c in SizeClass.tinyCount..<SizeClass.count {
             let bin = Bins.bin(heap, c)
-            if bin.pointee.count > bin.pointee.limit { return "bin count <= limit" }
-            var n = 0
-            var block = bin.pointee.head
-            while let b = block { n += 1; block = Block.next(b) }
-            if n != Int(bin.pointee.count) { return "bin count == bin list length" }
-            binned += n * SizeClass.blockSize(c)
+            if bin.pointee.count > bin.pointee.limit || Int(bin.pointee.limit) > Bins.capacity {
+                return "bin count <= limit <= capacity"
+            }
+            let slots = Bins.slots(heap, c)
+            for i in 0..<Int(bin.pointee.count) where !Block.isTaggedFree(slots[i]) || Int(Free.pageOf(slots[i]).pointee.sizeClass) != c {
+                return "bin blocks are free blocks of the bin's class"
+            }
+            binned += Int(bin.pointee.count) * SizeClass.blockSize(c)
         }
         if binned != heap.pointee.binnedBytes { return "binnedBytes == sum of bin bytes" }
         var page = Heaps.fullQueue(heap).pointee.first

@@ -47,13 +47,13 @@ enum Alloc {
         guard let heap = Heaps.currentOrCreate() else { return outOfMemory() }
         if Options.stats { return Stats.countedAllocation(heap, size: size, alignment: 16) }
         if Options.checked { return Checked.allocate(size, alignment: 16) }
-        return mallocCore(size)
+        return mallocCore(heap, size)
     }
 
-    /// malloc below checked mode: the Mid/L2.5 bins and pages, or a Large mapping.
-    static func mallocCore(_ size: UInt) -> UnsafeMutableRawPointer? {
-        if size > Size.requestMax { return outOfMemory() }
-        guard let heap = Heaps.currentOrCreate() else { return outOfMemory() }
+    /// malloc below checked mode, for the calling thread's `heap` and a valid `size`:
+    /// the Mid/L2.5 bins and pages, or a Large mapping.
+    @inline(__always)
+    static func mallocCore(_ heap: UnsafeMutablePointer<Heap>, _ size: UInt) -> UnsafeMutableRawPointer? {
         if size > UInt(Size.poolMax) { return Large.allocate(size: size, alignment: 16) }
         let c = SizeClass.of(Int(size))
         if c >= SizeClass.tinyCount, let block = Bins.pop(heap, c) { return block }

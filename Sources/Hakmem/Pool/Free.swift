@@ -80,9 +80,7 @@ enum Free {
         checkFreeable(page, block)
         Block.tagFree(block)
         let heap = Heaps.current().unsafelyUnwrapped
-        if page.pointee.flags & PageFlags.binned != 0 {
-            Bins.push(heap, Int(page.pointee.sizeClass), block)
-        } else {
+        if page.pointee.flags & PageFlags.binned == 0 || !Bins.push(heap, Int(page.pointee.sizeClass), block) {
             freeLocal(heap, page, block)
         }
     }
@@ -119,9 +117,7 @@ enum Free {
         Block.tagFree(pointer)
         let heap = Heaps.current()
         if let heap, AtomicWord.loadRelaxed(ownerWord(page)) == UInt(bitPattern: heap) {
-            if page.pointee.flags & PageFlags.binned != 0 {
-                Bins.push(heap, Int(page.pointee.sizeClass), pointer)
-            } else {
+            if page.pointee.flags & PageFlags.binned == 0 || !Bins.push(heap, Int(page.pointee.sizeClass), pointer) {
                 freeLocal(heap, page, pointer)
             }
         } else if let heap {

@@ -47,7 +47,7 @@ enum Stats {
         let hit = wouldHit(heap, size: size)
         let p: UnsafeMutableRawPointer?
         if Options.checked { p = Checked.allocate(size, alignment: alignment) }
-        else if alignment <= 16 { p = Alloc.mallocCore(size) }
+        else if alignment <= 16 { p = Alloc.mallocCore(heap, size) }
         else { p = Alloc.alignedCore(size, alignment: alignment) }
         guard let p else { return nil }
         let r = row(forSize: size)
@@ -75,7 +75,7 @@ enum Stats {
     static func wouldHit(_ heap: UnsafeMutablePointer<Heap>, size: UInt) -> Bool {
         if size > UInt(Size.poolMax) { return false }
         let c = SizeClass.of(Int(size))
-        if c >= SizeClass.tinyCount && Bins.bin(heap, c).pointee.head != nil { return true }
+        if c >= SizeClass.tinyCount && Bins.bin(heap, c).pointee.count > 0 { return true }
         return Heaps.queue(heap, c).pointee.first?.pointee.free != nil
     }
 
