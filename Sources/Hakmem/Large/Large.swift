@@ -185,11 +185,15 @@ enum Large {
         } else {
             let alignment = offset > Geometry.segmentSize ? offset : Geometry.segmentSize
             guard let target = OS.mapAligned(size: total, alignment: alignment) else { return nil }
+            // Unmark the old range *before* the move frees it: once mremap returns,
+            // another thread may map a new block there and mark it (the caller owns
+            // this block, so nobody looks it up meanwhile).
+            Segments.markMap(raw, chunks: chunks(old), kind: 0)
             if !OS.remapMove(raw, from: old, to: total, target: target) {
+                Segments.markMap(raw, chunks: chunks(old), kind: SegmentKind.large)
                 OS.unmap(target, size: total)
                 return nil
             }
-            Segments.markMap(raw, chunks: chunks(old), kind: 0)
             let moved = target.assumingMemoryBound(to: SegmentHeader.self)
             moved.pointee.cookie = UInt(bitPattern: target) ^ Secret.cookie
             moved.pointee.userBlock = target + offset
