@@ -8,6 +8,9 @@
 #   4. tests/programs/run.sh: real programs (python3, gcc, git, coreutils) under LD_PRELOAD
 #   5. tests/features/run.sh: install + pkg-config, site API (C, Swift), stats, config
 #   6. tests/wrong-use/run.sh: 42 heap-misuse programs, verdicts asserted per mode
+#   7. tests/reliability/run.sh: CPython regression tests, redis, sqlite, a Swift app and
+#      swift build, OOM/fork/thread-churn/signals, 60 s soak, 60 s fuzz (~10 min;
+#      `tests/reliability/run.sh --long` for the 10-minute soak and fuzz)
 # Prints one summary line `N passed, N failed` (suites) and exits non-zero on any failure.
 set -u
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -30,6 +33,7 @@ suite programs tests/programs/run.sh "$lib"
 suite features tests/features/run.sh
 suite wrong-use tests/wrong-use/run.sh --expect tests/wrong-use/expected.tsv \
     hakmem="$lib" hakmem-checked="$lib:HAKMEM_CHECK=1"
+suite reliability tests/reliability/run.sh "$lib"
 
 echo "==== summary"
 [ -n "$failures" ] && echo "failed suites:$failures"
