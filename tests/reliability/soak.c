@@ -201,7 +201,7 @@ static int allocate(rec *b, uint64_t *s, stats *st) {
     errno = 0;
     memset(&cur[tid].r, 0, sizeof cur[tid].r);
     cur[tid].r.orig_kind = cur[tid].r.kind = kind;
-    cur[tid].r.orig_align = align;
+    cur[tid].r.orig_align = (kind == K_ALIGNED || kind == K_PMA || kind == K_MEMALIGN) ? align : 0;
     cur[tid].arg = n;
     cur[tid].op = kname[kind];
     switch (kind) {
@@ -246,6 +246,7 @@ static int allocate(rec *b, uint64_t *s, stats *st) {
     }
     uint64_t seed = mix((uintptr_t)p ^ mix(n) ^ (r << 1)) | 1;
     fill_range(p, 0, len, seed);
+    if (kind != K_ALIGNED && kind != K_PMA && kind != K_MEMALIGN) align = 0;
     *b = (rec){p, n, len, align, seed, kind, kind, tid, 0, 0, n, align};
     atomic_fetch_add(&live_bytes, (long)n);
     st->allocs++;

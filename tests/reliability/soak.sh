@@ -15,7 +15,7 @@ RSS_MIB="${SOAK_RSS_MIB:-1024}"
 SEED="${SOAK_SEED:-$(date +%s)}"
 BIN="$RLOGS/bin/soak"
 LOG="$RLOGS/soak.log"
-fail_details() { [ -s "$LOG" ] && grep -E '^FAIL' "$LOG" | head -n 10 | sed 's/^/    /'; }
+fail_details() { [ -s "$LOG" ] && grep -E '^FAIL|caught signal|^soak:   thread|^hakmem: error' "$LOG" | head -n 12 | sed 's/^/    /'; }
 
 if ! cc_build "$BIN" "$REL/soak.c"; then
     fail soak_build "compile error: $RLOGS/build-soak.log"
