@@ -108,6 +108,11 @@ echo "$out" | grep -q "malformed HAKMEM_PURGE_DELAY_MS" && echo "$out" | grep -q
 out=$(HAKMEM_CHEKC=1 LD_PRELOAD="$LIB" ls -d / 2>&1 >/dev/null)
 echo "$out" | grep -q "unknown variable HAKMEM_CHEKC" && pass config_unknown_variable || fail config_unknown_variable "$out"
 
+# settings must apply even when the first malloc comes before libc sets environ
+cc -O1 -fno-builtin -o "$OUT/preinit" "$HERE/preinit.c"
+out=$(HAKMEM_VERBOSE=1 HAKMEM_CHECK=1 LD_PRELOAD="$LIB" "$OUT/preinit" 2>&1)
+echo "$out" | grep -q "hakmem: .*checked mode" && pass config_before_environ || fail config_before_environ "got: '$out'"
+
 # --- launcher -----------------------------------------------------------------------
 L="$PREFIX/bin/hakmem"
 "$L" sh -c 'exit 7'; [ $? = 7 ] && pass launcher_exit_status || fail launcher_exit_status "not 7"
