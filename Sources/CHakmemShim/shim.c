@@ -50,7 +50,46 @@ void hak_os_write_stderr(const void *buf, size_t n) {
     }
 }
 
-const char *hak_os_getenv(const char *name) { return getenv(name); }
+// The environment before libc has set `environ` (hakmem can start from a
+// .preinit_array malloc): the initial environment, read once from
+// /proc/self/environ into static storage. Start-up is serialised by the caller.
+static char early_env_text[64 * 1024];
+static char *early_env[1024];
+static int early_env_loaded;
+
+static char **early_environment(void) {
+    if (!early_env_loaded) {
+        early_env_loaded = 1;
+        int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            size_t used = 0;
+            ssize_t n;
+            while (used < sizeof early_env_text - 1 &&
+                   (n = read(fd, early_env_text + used, sizeof early_env_text - 1 - used)) > 0)
+                used += (size_t)n;
+            close(fd);
+            early_env_text[used] = 0;
+            size_t count = 0;
+            for (size_t i = 0; i < used && count < sizeof early_env / sizeof early_env[0] - 1;) {
+                early_env[count++] = early_env_text + i;
+                i += strlen(early_env_text + i) + 1;
+            }
+            early_env[count] = NULL;
+        }
+    }
+    return early_env;
+}
+
+extern char **environ;
+char **hak_os_environ(void) { return environ != NULL ? environ : early_environment(); }
+
+const char *hak_os_getenv(const char *name) {
+    if (environ != NULL) return getenv(name);
+    size_t len = strlen(name);
+    for (char **e = early_environment(); *e != NULL; e++)
+        if (strncmp(*e, name, len) == 0 && (*e)[len] == '=') return *e + len + 1;
+    return NULL;
+}
 
 void hak_os_yield(void) { sched_yield(); }
 
@@ -70,8 +109,5 @@ size_t hak_os_peak_rss(void) {
     while (*p >= '0' && *p <= '9') kb = kb * 10 + (size_t)(*p++ - '0');
     return kb * 1024;
 }
-
-extern char **environ;
-char **hak_os_environ(void) { return environ; }
 
 void hak_os_atexit(void (*fn)(void)) { atexit(fn); }

@@ -73,13 +73,15 @@ uint64_t hak_os_now_ns(void);
 void hak_os_random(void *buf, size_t n);
 /// Writes all of `buf` to fd 2, retrying on EINTR; never allocates.
 void hak_os_write_stderr(const void *buf, size_t n);
-/// Reads an environment variable without allocating (NULL if unset).
+/// Reads an environment variable without allocating (NULL if unset); before libc
+/// has set `environ`, from the initial environment (/proc/self/environ).
 const char *_Nullable hak_os_getenv(const char *name);
 /// Yields the CPU (sched_yield).
 void hak_os_yield(void);
 /// Peak resident set size in bytes (VmHWM from /proc/self/status), 0 if unknown.
 size_t hak_os_peak_rss(void);
-/// The process environment (for warning about unknown HAKMEM_* variables).
+/// The process environment (for warning about unknown HAKMEM_* variables); the
+/// initial environment if libc has not set `environ` yet.
 char *_Nullable *_Nullable hak_os_environ(void);
 /// Runs `fn` at exit (atexit).
 void hak_os_atexit(void (*fn)(void));
