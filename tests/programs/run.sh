@@ -28,18 +28,7 @@ fail_details() {
 }
 
 resolve_lib "$@"
-case "$(basename "${LIB:-none}")" in *hakmem*) IS_HAKMEM=1 ;; *) IS_HAKMEM=0 ;; esac
-
-# pre <cmd...>: run cmd under the allocator under test (HAKMEM_VERBOSE=1)
-pre() {
-    if [ -n "$LIB" ]; then
-        env LD_PRELOAD="$LIB" HAKMEM_VERBOSE=1 "$@"
-    else
-        env -u LD_PRELOAD HAKMEM_VERBOSE=1 "$@"
-    fi
-}
-# ref <cmd...>: reference run without preload
-ref() { env -u LD_PRELOAD -u HAKMEM_VERBOSE "$@"; }
+# (pre CMD / ref CMD: tests/lib.sh)
 
 # run_test NAME TIMEOUT FUNCTION: runs FUNCTION (stdout -> NAME.out,
 # stderr -> NAME.err) with a timeout; the function returns 0 on success or

@@ -1,12 +1,8 @@
 # tests/reliability/common.sh -- sourced by the reliability scripts (not run).
-# Builds on tests/lib.sh (resolve_lib, pass, fail, finish) and adds:
+# Builds on tests/lib.sh (resolve_lib, IS_HAKMEM, pre, ref, pass, fail, finish) and adds:
 #   RLOGS            build/reliability/ (all logs of this suite)
-#   IS_HAKMEM        1 when LIB's file name contains "hakmem"
-#   "${PRE_ENV[@]}" CMD...  the same as an array (for timeout/prlimit ... CMD)
+#   "${PRE_ENV[@]}" CMD...  pre as an array (for timeout/prlimit ... CMD)
 #   "${REF_ENV[@]}" CMD...  the same for ref
-#   pre CMD...       run CMD under the allocator under test (LD_PRELOAD=LIB,
-#                    HAKMEM_VERBOSE=1); with LIB="" plain glibc
-#   ref CMD...       reference run: no preload, no HAKMEM_* banner
 #   banner_ok FILE   true unless IS_HAKMEM=1 and FILE lacks a "hakmem: " line
 #   now / since T    wall-clock seconds (float) and seconds elapsed since T
 #   record NAME T0 RC  append "NAME ALLOCATOR SECONDS RC DATE" to RLOGS/durations.txt
@@ -24,7 +20,6 @@ export LC_ALL=C
 
 # The caller runs resolve_lib first; this sets the derived flags.
 rel_setup() {
-    case "$(basename "${LIB:-none}")" in *hakmem*) IS_HAKMEM=1 ;; *) IS_HAKMEM=0 ;; esac
     if [ -n "$LIB" ]; then PRE_ENV=(env LD_PRELOAD="$LIB" HAKMEM_VERBOSE=1); else PRE_ENV=(env -u LD_PRELOAD HAKMEM_VERBOSE=1); fi
     REF_ENV=(env -u LD_PRELOAD -u HAKMEM_VERBOSE)
     if [ -n "$LIB" ]; then ALLOC_NAME="$(basename "$LIB" .so)"; else ALLOC_NAME=glibc; fi
@@ -32,15 +27,6 @@ rel_setup() {
 }
 # record NAME T0 RC: one line "NAME ALLOCATOR SECONDS RC DATE" in durations.txt
 record() { echo "$1 ${ALLOC_NAME:-?} $(since "$2") $3 $(date -u +%FT%TZ)" >>"$RLOGS/durations.txt"; }
-
-pre() {
-    if [ -n "$LIB" ]; then
-        env LD_PRELOAD="$LIB" HAKMEM_VERBOSE=1 "$@"
-    else
-        env -u LD_PRELOAD HAKMEM_VERBOSE=1 "$@"
-    fi
-}
-ref() { env -u LD_PRELOAD -u HAKMEM_VERBOSE "$@"; }
 
 banner_ok() {
     [ "${IS_HAKMEM:-0}" = 1 ] || return 0
