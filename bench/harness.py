@@ -291,9 +291,10 @@ def sh(cmd, **kw):
 
 def ensure_peers(allocs, no_install):
     missing = [a for a in allocs if a in PEERS and PEERS[a][1] and not os.path.exists(PEERS[a][0])]
-    if missing and not no_install:
-        pkgs = [PEERS[a][1] for a in missing]
-        log(f"peer allocators missing ({', '.join(missing)}): installing {' '.join(pkgs)}")
+    pkgs = [PEERS[a][1] for a in missing] + ([] if shutil.which("valgrind") else ["valgrind"])
+    if pkgs and not no_install:
+        log(f"missing ({', '.join(missing + (['valgrind'] if 'valgrind' in pkgs else []))}): "
+            f"installing {' '.join(pkgs)}")
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         sh(["apt-get", "update", "-qq"], env=env, stdout=subprocess.DEVNULL)
         sh(["apt-get", "install", "-y", "-qq"] + pkgs, env=env, stdout=subprocess.DEVNULL)
