@@ -60,8 +60,6 @@ HAK_INLINE void hak_tls_site_set(uintptr_t site) { hak_tls_site = site; }
 HAK_INLINE void *_Nonnull hak_empty_page_address(void) { return hak_empty_page; }
 
 HAK_INLINE void hak_errno_set(int value) { errno = value; }
-/// Starts loading the cache line at `p` (a hint; never faults).
-HAK_INLINE void hak_prefetch(const void *_Nullable p) { __builtin_prefetch(p, 1, 3); }
 
 /// mremap is declared only under _GNU_SOURCE; wrapped in shim.c.
 void *_Nullable hak_os_mremap(void *old, size_t old_size, size_t new_size, int flags, void *_Nullable new_address);

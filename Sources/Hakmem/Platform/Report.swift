@@ -24,11 +24,6 @@ struct MessageLine {
         for i in 0..<text.utf8CodeUnitCount { append(byte: p[i]) }
     }
 
-    mutating func append(cString: UnsafePointer<CChar>) {
-        var p = cString
-        while p.pointee != 0 { append(byte: UInt8(bitPattern: p.pointee)); p += 1 }
-    }
-
     mutating func append(decimal value: UInt) {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         var n = 0
