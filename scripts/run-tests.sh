@@ -4,7 +4,7 @@
 #      ThreadSanitizer and AddressSanitizer (tests/sanitizers.sh)
 #   2. tests/check-lib.sh: libc-only, exact exports, call-free fast paths
 #   3. tests/preload/run.sh: API semantics, stress, fork, thread exit under LD_PRELOAD
-#      (release, then checked mode: HAKMEM_CHECK=1)
+#      (release, then checked mode: HAKMEM_CHECK=1, then checked mode with statistics)
 #   4. tests/programs/run.sh: real programs (python3, gcc, git, coreutils) under LD_PRELOAD
 #   5. tests/features/run.sh: install + pkg-config, site API (C, Swift), stats, config
 #   6. tests/wrong-use/run.sh: 42 heap-misuse programs, verdicts asserted per mode
@@ -29,6 +29,7 @@ suite sanitizers tests/sanitizers.sh
 suite check-lib tests/check-lib.sh "$lib"
 suite preload tests/preload/run.sh "$lib"
 suite preload-checked env HAKMEM_CHECK=1 tests/preload/run.sh "$lib"
+suite preload-checked-stats env HAKMEM_CHECK=1 HAKMEM_STATS=1 tests/preload/run.sh "$lib"
 suite programs tests/programs/run.sh "$lib"
 suite features tests/features/run.sh
 suite wrong-use tests/wrong-use/run.sh --expect tests/wrong-use/expected.tsv \

@@ -115,6 +115,12 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         for offset in stride(from: 0, to: size, by: 1 << 20) {
             #expect(Segments.header(containing: UInt(bitPattern: p) + UInt(offset)) == header)
         }
+        // ...but not the rest of the mapping's last 4 MiB chunk, which the kernel may give
+        // to anyone (checked mode's zero-size region once landed there: a stats crash)
+        let end = UInt(bitPattern: header) + UInt(header.pointee.mappingSize)
+        #expect(end % UInt(Geometry.segmentSize) != 0)
+        #expect(Segments.header(containing: end) == nil)
+        #expect(Segments.header(containing: end + 4096) == nil)
         memset(p, 0x5a, size)
         let q = hak_realloc(p, UInt(size * 4))!
         #expect(q.load(fromByteOffset: size - 1, as: UInt8.self) == 0x5a)
