@@ -28,15 +28,15 @@ enum Checked {
     /// Blocks at least this big are protected in quarantine instead of filled.
     static let protectThreshold = 64 * 1024
 
-    /// Allocates `size` bytes aligned to `alignment` (a power of two), checked.
-    static func allocate(_ size: UInt, alignment: UInt) -> UnsafeMutableRawPointer? {
+    /// Allocates `size` bytes aligned to `alignment` (a power of two), checked, from the
+    /// calling thread's `heap`.
+    static func allocate(_ heap: UnsafeMutablePointer<Heap>, _ size: UInt, alignment: UInt) -> UnsafeMutableRawPointer? {
         if size > Size.requestMax { return Alloc.outOfMemory() }
         if size == 0 && alignment <= 16, let p = ZeroRegion.allocate() { return p }
         let a = alignment < 16 ? 16 : alignment
         let lead = Int(a)
         let total = UInt(lead) + size + UInt(canaryBytes)
-        guard let heap = Heaps.currentOrCreate() else { return Alloc.outOfMemory() }
-        let block = a > 16 ? Alloc.alignedCore(total, alignment: a) : Alloc.mallocCore(heap, total)
+        let block = a > 16 ? Alloc.alignedCore(heap, total, alignment: a) : Alloc.mallocCore(heap, total)
         guard let block else { return nil }
         let user = block + lead
         header(user).storeBytes(of: size | UInt(a.trailingZeroBitCount) << 56, as: UInt.self)
@@ -46,9 +46,13 @@ enum Checked {
     }
 
     /// Frees a checked block: validates, fills, quarantines.
-    static func free(_ user: UnsafeMutableRawPointer, operation: StaticString = "free") {
-        if ZeroRegion.contains(user) { ZeroRegion.free(user, operation: operation); return }
-        let size = validate(user, operation: operation)
+    static func free(_ user: UnsafeMutableRawPointer) {
+        if ZeroRegion.contains(user) { ZeroRegion.free(user, operation: "free"); return }
+        quarantine(user, size: validate(user, operation: "free"))
+    }
+
+    /// Marks a validated block freed, poisons it and quarantines it.
+    static func quarantine(_ user: UnsafeMutableRawPointer, size: Int) {
         header(user).storeBytes(of: liveTag(user) ^ 1, toByteOffset: 8, as: UInt.self)
         poison(user, size: size)
         Quarantine.push(user)
@@ -69,15 +73,21 @@ enum Checked {
         if alignment != 0 && alignment != recordedAlignment(user) {
             Report.checked("free_aligned_sized alignment mismatch", pointer: user, size: actual, given: alignment)
         }
-        free(user, operation: "free_sized")
+        quarantine(user, size: actual)
     }
 
     static func reallocate(_ user: UnsafeMutableRawPointer, _ size: UInt) -> UnsafeMutableRawPointer? {
-        let old = ZeroRegion.contains(user) ? 0 : validate(user, operation: "realloc")
-        if ZeroRegion.contains(user) { ZeroRegion.checkLive(user, operation: "realloc") }
-        guard let fresh = allocate(size, alignment: 16) else { return nil }
+        let old: Int
+        if ZeroRegion.contains(user) {
+            ZeroRegion.checkLive(user, operation: "realloc")
+            old = 0
+        } else {
+            old = validate(user, operation: "realloc")
+        }
+        // Through malloc and free, so statistics count both halves.
+        guard let fresh = Alloc.malloc(size) else { return nil }
         if old > 0 { fresh.copyMemory(from: user, byteCount: min(old, Int(size))) }
-        free(user, operation: "realloc")
+        Free.free(user)
         return fresh
     }
 

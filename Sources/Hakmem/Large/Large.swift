@@ -142,17 +142,14 @@ enum Large {
         return list != nil
     }
 
-    /// Reports and aborts unless `pointer` is the live block of `header`: a pointer
-    /// past the mapping (foreign memory sharing its last chunk), a freed block (double
-    /// free), an interior pointer.
+    /// Reports and aborts unless `pointer` (inside the mapping of `header`, as
+    /// Segments.header(containing:) guarantees) is its live block: not a freed block
+    /// (double free), not an interior pointer.
     static func validateBlock(_ header: UnsafeMutablePointer<SegmentHeader>, _ pointer: UnsafeMutableRawPointer,
                               operation: StaticString) {
-        let base = UInt(bitPattern: header)
-        let address = UInt(bitPattern: pointer)
-        if header.pointee.cookie != base ^ Secret.cookie {
+        if header.pointee.cookie != UInt(bitPattern: header) ^ Secret.cookie {
             Report.fatal("large block header corrupted", pointer: pointer)
         }
-        if address &- base >= UInt(header.pointee.mappingSize) { Free.notOurs(pointer, operation: operation) }
         if header.pointee.userBlock == pointer { return }
         if header.pointee.userBlock == nil {
             Report.fatal("double free (or use after free) of a large block", pointer: pointer,

@@ -45,9 +45,20 @@ enum Alloc {
     static func mallocSlow(_ size: UInt) -> UnsafeMutableRawPointer? {
         if size > Size.requestMax { return outOfMemory() }
         guard let heap = Heaps.currentOrCreate() else { return outOfMemory() }
-        if Options.stats { return Stats.countedAllocation(heap, size: size, alignment: 16) }
-        if Options.checked { return Checked.allocate(size, alignment: 16) }
+        if Options.slowPathsOnly { return allocateInMode(heap, size, alignment: 16) }
         return mallocCore(heap, size)
+    }
+
+    /// Stats and/or checked mode: count (stats) around the checked or plain allocation.
+    static func allocateInMode(_ heap: UnsafeMutablePointer<Heap>, _ size: UInt, alignment: UInt) -> UnsafeMutableRawPointer? {
+        if Options.stats { return Stats.countedAllocation(heap, size: size, alignment: alignment) }
+        return allocateUncounted(heap, size, alignment: alignment)
+    }
+
+    /// Checked or plain allocation, not counted in the statistics.
+    static func allocateUncounted(_ heap: UnsafeMutablePointer<Heap>, _ size: UInt, alignment: UInt) -> UnsafeMutableRawPointer? {
+        if Options.checked { return Checked.allocate(heap, size, alignment: alignment) }
+        return alignment <= 16 ? mallocCore(heap, size) : alignedCore(heap, size, alignment: alignment)
     }
 
     /// malloc below checked mode, for the calling thread's `heap` and a valid `size`:
@@ -66,15 +77,13 @@ enum Alloc {
         if alignment <= 16 { return malloc(size) }
         if size > Size.requestMax || alignment > Size.alignmentMax { return outOfMemory() }
         guard let heap = Heaps.currentOrCreate() else { return outOfMemory() }
-        if Options.stats { return Stats.countedAllocation(heap, size: size, alignment: alignment) }
-        if Options.checked { return Checked.allocate(size, alignment: alignment) }
-        return alignedCore(size, alignment: alignment)
+        if Options.slowPathsOnly { return allocateInMode(heap, size, alignment: alignment) }
+        return alignedCore(heap, size, alignment: alignment)
     }
 
-    /// Aligned allocation below checked mode (`alignment` > 16, a power of two).
-    static func alignedCore(_ size: UInt, alignment: UInt) -> UnsafeMutableRawPointer? {
-        if size > Size.requestMax || alignment > Size.alignmentMax { return outOfMemory() }
-        guard let heap = Heaps.currentOrCreate() else { return outOfMemory() }
+    /// Aligned allocation below checked mode, for the calling thread's `heap`
+    /// (`alignment` > 16, a power of two <= Size.alignmentMax).
+    static func alignedCore(_ heap: UnsafeMutablePointer<Heap>, _ size: UInt, alignment: UInt) -> UnsafeMutableRawPointer? {
         if alignment <= UInt(Size.poolAlignmentMax) && size <= UInt(Size.poolMax) {
             let c = SizeClass.aligned(Int(size), alignment: Int(alignment))
             if c >= 0 { return allocate(heap, c) }

@@ -42,14 +42,17 @@ enum Segments {
     }
 
     /// Header of the segment or large mapping that holds `address`, or nil if the
-    /// address is not in hakmem memory. O(1); reads only the segment map.
+    /// address is not in hakmem memory. O(1): reads the segment map, and for a Large
+    /// mapping its header's size (the rest of its last chunk belongs to whoever the
+    /// kernel gives it). Never reads memory at `address`.
     @inline(__always)
     static func header(containing address: UInt) -> UnsafeMutablePointer<SegmentHeader>? {
         let entry = mapEntry(address)
         if entry == 0 || entry == 255 { return nil }
-        var base = address & ~Geometry.segmentMask
-        if entry > 2 { base &-= UInt(entry &- 2) << UInt(Geometry.segmentShift) }
-        return UnsafeMutablePointer(bitPattern: base)
+        if entry == 1 { return UnsafeMutablePointer(bitPattern: address & ~Geometry.segmentMask) }
+        let base = (address & ~Geometry.segmentMask) &- (UInt(entry &- 2) << UInt(Geometry.segmentShift))
+        let header = UnsafeMutablePointer<SegmentHeader>(bitPattern: base).unsafelyUnwrapped
+        return address &- base < UInt(header.pointee.mappingSize) ? header : nil
     }
 
     // MARK: Pages

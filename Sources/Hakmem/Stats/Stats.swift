@@ -45,30 +45,33 @@ enum Stats {
     static func countedAllocation(_ heap: UnsafeMutablePointer<Heap>, size: UInt,
                                   alignment: UInt) -> UnsafeMutableRawPointer? {
         let hit = wouldHit(heap, size: size)
-        let p: UnsafeMutableRawPointer?
-        if Options.checked { p = Checked.allocate(size, alignment: alignment) }
-        else if alignment <= 16 { p = Alloc.mallocCore(heap, size) }
-        else { p = Alloc.alignedCore(size, alignment: alignment) }
-        guard let p else { return nil }
-        let r = row(forSize: size)
-        count(r, .allocs)
-        if hit { count(r, .fastHits) }
+        guard let p = Alloc.allocateUncounted(heap, size, alignment: alignment) else { return nil }
+        if let r = row(of: p) {
+            count(r, .allocs)
+            if hit { count(r, .fastHits) }
+        }
         Sites.recordAlloc(currentSite(), bytes: blockBytes(p))
         return p
     }
 
     /// Counts a free (before it happens; `pointer` may still turn out invalid).
     static func noteFree(_ pointer: UnsafeMutableRawPointer) {
-        guard let header = Segments.header(containing: UInt(bitPattern: pointer)) else { return }
-        if header.pointee.kind == SegmentKind.large {
-            count(SizeClass.count, .frees)
-        } else {
-            let page = Free.pageOf(pointer)
-            let r = Int(page.pointee.sizeClass)
-            count(r, .frees)
-            if page.pointee.heap != hak_tls_heap_word() { count(r, .remoteFrees) }
+        guard let r = row(of: pointer) else { return }
+        count(r, .frees)
+        if r < SizeClass.count && Free.pageOf(pointer).pointee.heap != hak_tls_heap_word() {
+            count(r, .remoteFrees)
         }
         Sites.recordFree(currentSite(), bytes: blockBytes(pointer))
+    }
+
+    /// The stats row of the hakmem block holding `pointer`: its size class, or the
+    /// Large row; nil outside hakmem's mappings (checked mode's zero-size blocks). Allocs
+    /// and frees both count by the block, so a checked block (header and canary
+    /// around the user bytes) is counted in one class either way.
+    static func row(of pointer: UnsafeMutableRawPointer) -> Int? {
+        guard let header = Segments.header(containing: UInt(bitPattern: pointer)) else { return nil }
+        if header.pointee.kind == SegmentKind.large { return SizeClass.count }
+        return Int(Free.pageOf(pointer).pointee.sizeClass)
     }
 
     /// Would a malloc of `size` be served from the page or bin at hand (no refill)?
@@ -92,11 +95,6 @@ enum Stats {
         return s == 0 ? Sites.implicit : s &- 1
     }
 
-    /// The stats row of a block size class, or of the Large tier.
-    @inline(__always)
-    static func row(forSize size: UInt) -> Int {
-        size > UInt(Size.poolMax) ? SizeClass.count : SizeClass.of(Int(size))
-    }
 
     static func tierName(_ row: Int) -> StaticString {
         row >= SizeClass.count ? "Large" : row < SizeClass.tinyCount ? "Tiny"
