@@ -79,10 +79,7 @@ enum Free {
         }
         checkFreeable(page, block)
         Block.tagFree(block)
-        let heap = Heaps.current().unsafelyUnwrapped
-        if page.pointee.flags & PageFlags.binned == 0 || !Bins.push(heap, Int(page.pointee.sizeClass), block) {
-            freeLocal(heap, page, block)
-        }
+        freeOwnedValidated(Heaps.current().unsafelyUnwrapped, page, block)
     }
 
     /// The page descriptor of a block known to be in a pooled segment.
@@ -117,9 +114,7 @@ enum Free {
         Block.tagFree(pointer)
         let heap = Heaps.current()
         if let heap, AtomicWord.loadRelaxed(ownerWord(page)) == UInt(bitPattern: heap) {
-            if page.pointee.flags & PageFlags.binned == 0 || !Bins.push(heap, Int(page.pointee.sizeClass), pointer) {
-                freeLocal(heap, page, pointer)
-            }
+            freeOwnedValidated(heap, page, pointer)
         } else if let heap {
             RemoteBatch.add(heap, page, pointer)
         } else {
@@ -176,6 +171,16 @@ enum Free {
     @inline(__always)
     static func ownerWord(_ page: UnsafeMutablePointer<Page>) -> UnsafeMutableRawPointer {
         UnsafeMutableRawPointer(page) + Page.heapOffset
+    }
+
+    /// A validated, tagged block of a page `heap` owns: into its bin (Mid/L2.5, if the
+    /// bin takes it), else back to the page.
+    @inline(__always)
+    static func freeOwnedValidated(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>,
+                                   _ block: UnsafeMutableRawPointer) {
+        if page.pointee.flags & PageFlags.binned == 0 || !Bins.push(heap, Int(page.pointee.sizeClass), block) {
+            freeLocal(heap, page, block)
+        }
     }
 
     /// Frees a (validated, tagged) block of a page the calling thread owns.
