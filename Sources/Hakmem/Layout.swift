@@ -38,6 +38,7 @@
 //   `free` and `localFree` are touched only by the owner thread (or, for an abandoned
 //   page, under `abandonedLock`).
 //   flags & inFull  <=>  the page is on its heap's full list, not in queues[class].
+//   freeLimit == (flags == 0 ? carvedLimit : 0);  carvedLimit == capacity * divStep.
 // Heap:
 //   queues[c] holds pages of class c with (probably) free blocks; the first page of
 //   queues[c] is what hak_tls_direct[] points at for the sizes of class c (or the
@@ -159,31 +160,42 @@ struct Page {
     var used: UInt32
     /// Blocks carved so far from the page area.
     var capacity: UInt32
-    /// Blocks that fit in the page.
-    var reserved: UInt32
-    /// `PageFlags` bits; nonzero sends a local free to the slow path.
-    var flags: UInt8
-    /// Size class of the blocks.
-    var sizeClass: UInt8
-    /// See divInverse.
-    var divShift: UInt8
-    /// First slice index of the page in its segment.
-    var sliceIndex: UInt8
     /// Blocks freed by the owner thread; moved to `free` when `free` runs dry.
     var localFree: UnsafeMutableRawPointer?
+    /// The owner's fast free test (Free.free): `carvedLimit` while `flags == 0`, else 0.
+    /// So one comparison, `blockKey(low 16 bits) < freeLimit`, says both "a carved block
+    /// start" and "a Tiny page with no flag" (the unhardened build tests `!= 0`).
+    /// Written only through Pages.setFlags and Pages.extend.
+    var freeLimit: UInt
     /// Owner heap (Heap*), Page.noOwner when abandoned or free. Read by other threads
     /// with atomic loads (`Free.ownerWord`); written only by the owner or under a lock.
     var heap: UInt
-    /// Exact division by blockSize = d0 << divShift (d0 odd): for an offset x into the
-    /// page, `rotr(x * divInverse, divShift)` is x / blockSize when x is a multiple of
-    /// it and >= 2^(64 - 21) otherwise, so `< capacity` <=> "x is the start of a block
-    /// that was handed out at some point" (Pages.blockIndex). divInverse * d0 == 1 mod 2^64.
-    var divInverse: UInt
+    /// Block-start test without division: `divMagic = floor((2^64 - 1) / blockSize) + 2`.
+    /// For an offset x < 2^32 into the page, `x &* divMagic` is `(x / blockSize) * divStep`
+    /// when x is a multiple of blockSize (divStep = `divMagic &* blockSize`, in
+    /// [blockSize, 2 * blockSize)) and at least 2^64 / blockSize otherwise, so
+    /// `x &* divMagic < carvedLimit` <=> "x is the start of a block that was handed out
+    /// at some point" (Pages.blockKey; the divisibility test of Lemire, Kaser and Kurz,
+    /// with the bound folded into the same comparison).
+    var divMagic: UInt
     /// Address of the first block (the first slice's start).
     var start: UnsafeMutableRawPointer?
+    /// `capacity * divStep` (see divMagic); updated whenever capacity grows. Only the
+    /// owner writes it; other threads read it with relaxed atomic loads: a block that
+    /// reaches them was carved (and carvedLimit raised) before it was handed out.
+    var carvedLimit: UInt
+    // ---- second cache line: slow paths only
+    /// Blocks that fit in the page.
+    var reserved: UInt32
+    /// `PageFlags` bits; nonzero sends the owner's frees to the slow path (through
+    /// freeLimit, which the fast path reads instead). Written only through Pages.setFlags.
+    var flags: UInt8
+    /// Size class of the blocks.
+    var sizeClass: UInt8
+    /// First slice index of the page in its segment.
+    var sliceIndex: UInt8
     /// Size of each block in bytes (a multiple of 16).
     var blockSize: Int
-    // ---- second cache line: slow paths only
     /// Number of slices of the page.
     var sliceCount: UInt8
     /// Links of the heap queue / full list / abandoned list this page is on.
@@ -198,6 +210,8 @@ extension Page {
     /// Byte offset of `heap` (embedded Swift has no key paths; a unit test checks it
     /// against MemoryLayout.offset(of:)).
     static let heapOffset = 32
+    /// Byte offset of `carvedLimit` (read by other threads: Free.freeOthers).
+    static let carvedLimitOffset = 56
 }
 
 enum PageFlags {

@@ -5,27 +5,53 @@ import Testing
 @testable import HakmemTestable
 
 @Suite struct HardeningTests {
-    @Test func blockIndexIsExactDivisionForEveryClass() {
+    @Test func blockKeyIsAnExactBlockStartTestForEveryClass() {
         let page = UnsafeMutablePointer<Page>.allocate(capacity: 1)
         defer { page.deallocate() }
         for c in 0..<SizeClass.count {
             let size = SizeClass.blockSize(c)
             let bytes = SizeClass.pageSlices(c) << Geometry.sliceShift
-            let capacity = bytes / size
+            page.pointee.blockSize = size
             Pages.setDivision(page, blockSize: size)
-            page.pointee.capacity = UInt32(capacity)
-            var offset = 0
-            var mismatches = 0
-            while offset < bytes {
-                let index = Pages.blockIndex(page, offset: UInt(offset))
-                // a block start: a multiple of the size whose block fits in the page
-                let isStart = offset % size == 0 && offset / size < capacity
-                if (index < UInt(capacity)) != isStart || (isStart && index != UInt(offset / size)) {
-                    mismatches += 1
+            let step = Pages.divStep(page)
+            #expect(step >= UInt(size) && step < 2 * UInt(size), "class \(c)")
+            // every carving stage: nothing carved, part of the page, all of it
+            for capacity in [0, 1, (bytes / size) / 2, bytes / size] {
+                page.pointee.carvedLimit = UInt(capacity) &* step
+                var offset = 0
+                var mismatches = 0
+                while offset < bytes + 2 * size {
+                    let key = Pages.blockKey(page, offset: UInt(offset))
+                    // a block start: a multiple of the size among the carved blocks
+                    let isStart = offset % size == 0 && offset / size < capacity
+                    if (key < page.pointee.carvedLimit) != isStart
+                        || (offset % size == 0 && key != UInt(offset / size) &* step) {
+                        mismatches += 1
+                    }
+                    offset += offset < 4 * size ? 1 : size / 3 + 1
                 }
-                offset += offset < 4 * size ? 1 : size / 3 + 1
+                #expect(mismatches == 0, "class \(c) capacity \(capacity)")
             }
-            #expect(mismatches == 0, "class \(c)")
+        }
+    }
+
+    @Test func blockKeyRejectsEveryOffsetInAPageThatIsNotABlockStart() {
+        // Exhaustive over a whole 64 KiB Tiny page for every Tiny class.
+        let page = UnsafeMutablePointer<Page>.allocate(capacity: 1)
+        defer { page.deallocate() }
+        for c in 0..<SizeClass.tinyCount {
+            let size = SizeClass.blockSize(c)
+            page.pointee.blockSize = size
+            Pages.setDivision(page, blockSize: size)
+            let capacity = Geometry.sliceSize / size
+            page.pointee.carvedLimit = UInt(capacity) &* Pages.divStep(page)
+            var accepted = 0
+            for offset in 0..<Geometry.sliceSize
+            where Pages.blockKey(page, offset: UInt(offset)) < page.pointee.carvedLimit {
+                #expect(offset % size == 0, "class \(c) offset \(offset)")
+                accepted += 1
+            }
+            #expect(accepted == capacity, "class \(c)")
         }
     }
 

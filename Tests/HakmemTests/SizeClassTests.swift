@@ -76,6 +76,7 @@ import Testing
     @Test func layoutConstantsMatchTheCompiler() {
         #expect(MemoryLayout<Page>.offset(of: \Page.free) == 0)
         #expect(MemoryLayout<Page>.offset(of: \Page.heap) == Page.heapOffset)
+        #expect(MemoryLayout<Page>.offset(of: \Page.carvedLimit) == Page.carvedLimitOffset)
         #expect(MemoryLayout<Heap>.offset(of: \Heap.remoteFree) == 0)
         #expect(MemoryLayout<Heap>.offset(of: \Heap.full) == Heap.fullOffset)
         #expect(SegmentLayout.metadataEnd <= Geometry.sliceSize)
@@ -83,10 +84,10 @@ import Testing
         #expect(Page.slotBytes <= 256)   // the C empty page is 256 bytes
         // every field a fast path reads is in the descriptor's first cache line
         for offset in [MemoryLayout<Page>.offset(of: \Page.free)!, MemoryLayout<Page>.offset(of: \Page.used)!,
-                       MemoryLayout<Page>.offset(of: \Page.capacity)!, MemoryLayout<Page>.offset(of: \Page.flags)!,
-                       MemoryLayout<Page>.offset(of: \Page.divShift)!, MemoryLayout<Page>.offset(of: \Page.localFree)!,
-                       MemoryLayout<Page>.offset(of: \Page.heap)!, MemoryLayout<Page>.offset(of: \Page.divInverse)!,
-                       MemoryLayout<Page>.offset(of: \Page.start)!, MemoryLayout<Page>.offset(of: \Page.blockSize)!] {
+                       MemoryLayout<Page>.offset(of: \Page.capacity)!, MemoryLayout<Page>.offset(of: \Page.freeLimit)!,
+                       MemoryLayout<Page>.offset(of: \Page.localFree)!,
+                       MemoryLayout<Page>.offset(of: \Page.heap)!, MemoryLayout<Page>.offset(of: \Page.divMagic)!,
+                       MemoryLayout<Page>.offset(of: \Page.start)!, MemoryLayout<Page>.offset(of: \Page.carvedLimit)!] {
             #expect(offset < 64)
         }
         #expect(SegmentLayout.pagesOffset % 64 == 0)

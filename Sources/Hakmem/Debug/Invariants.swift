@@ -19,6 +19,8 @@ enum Invariants {
     static func check(_ page: UnsafeMutablePointer<Page>) -> StaticString? {
         let p = page.pointee
         if p.capacity > p.reserved { return "capacity <= reserved" }
+        if p.carvedLimit != UInt(p.capacity) &* Pages.divStep(page) { return "carvedLimit == capacity * divStep" }
+        if p.freeLimit != (p.flags == 0 ? p.carvedLimit : 0) { return "freeLimit == (flags == 0 ? carvedLimit : 0)" }
         if Int(p.reserved) * p.blockSize > Int(p.sliceCount) << Geometry.sliceShift {
             return "reserved * blockSize <= page bytes"
         }

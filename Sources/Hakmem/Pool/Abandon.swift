@@ -54,7 +54,7 @@ enum Abandoned {
     static func abandonQueue(_ q: UnsafeMutablePointer<PageQueue>) {
         while let page = q.pointee.first {
             Heaps.remove(q, page)
-            page.pointee.flags &= ~PageFlags.inFull
+            Pages.setFlags(page, page.pointee.flags & ~PageFlags.inFull)
             if page.pointee.used == 0 {
                 Segments.releasePage(page)
                 continue
@@ -106,7 +106,7 @@ enum Abandoned {
             Heaps.pushBack(q, page)
             if wasEmpty { Heaps.updateDirect(heap, c) }
         } else {
-            page.pointee.flags |= PageFlags.inFull
+            Pages.setFlags(page, page.pointee.flags | PageFlags.inFull)
             Heaps.pushFront(Heaps.fullQueue(heap), page)
         }
         Free.freeLocal(heap, page, block)

@@ -24,6 +24,7 @@ enum Alloc {
                 head = local
             }
             if let block = head {
+                #if !HAKMEM_UNHARDENED
                 // next ^ block: inside the 64 KiB page, or == block at the end of the
                 // list (then block ^ delta is nil). Anything else is a corrupted link,
                 // which the slow path reports.
@@ -34,6 +35,11 @@ enum Alloc {
                     page.pointee.used &+= 1
                     return block
                 }
+                #else
+                page.pointee.free = Block.next(block)
+                page.pointee.used &+= 1
+                return block
+                #endif
             }
         }
         return mallocSlow(size)
@@ -155,7 +161,7 @@ enum Alloc {
         let wasFirst = q.pointee.first == page
         Heaps.remove(q, page)
         if wasFirst { Heaps.updateDirect(heap, c) }
-        page.pointee.flags |= PageFlags.inFull
+        Pages.setFlags(page, page.pointee.flags | PageFlags.inFull)
         Heaps.pushFront(Heaps.fullQueue(heap), page)
     }
 

@@ -2,9 +2,10 @@
 //
 // Fast path (`Free.free`, inlined into free): one segment-map byte says "pooled
 // segment"; the page comes from the segment's pageOf[] table; if the calling thread
-// owns the page and the page has no flag (Tiny, not full), the pointer is checked to
-// be a block start (exact division by multiply-and-rotate) and not already free (the
-// free tag), then pushed on the page's local free list. No calls, no atomics, no
+// owns the page, one multiplication and compare (Page.freeLimit) checks both that the
+// page has no flag (Tiny, not full) and that the pointer is a carved block start, the
+// free tag that the block is not already free; then it is pushed on the page's local
+// free list. No calls, no atomics, no
 // locks. Owned Mid/L2.5 blocks take `freeOwned` (a push on the heap's bin: also
 // lock-free and thread-local).
 // Blocks of pages other threads own take `freeOthers` (the same checks, then the
@@ -24,13 +25,17 @@ enum Free {
             // abandoned or adopted, never while this thread owns the page.
             if AtomicWord.loadRelaxed(ownerWord(page)) == hak_tls_heap_word() {
                 let block = pointer.unsafelyUnwrapped
-                if page.pointee.flags == 0 {
-                    // A Tiny page is one 64 KiB slice: the offset is the low 16 bits.
+                // A Tiny page is one 64 KiB slice: the offset is the low 16 bits. The
+                // same comparison rejects pages with flags (freeLimit 0, see Page).
+                #if !HAKMEM_UNHARDENED
+                let fast = Pages.blockKey(page, offset: address & UInt(Geometry.sliceSize - 1))
+                    < page.pointee.freeLimit
+                #else
+                let fast = page.pointee.freeLimit != 0
+                #endif
+                if fast {
                     #if !HAKMEM_UNHARDENED
-                    if Pages.blockIndex(page, offset: address & UInt(Geometry.sliceSize - 1))
-                        >= UInt(page.pointee.capacity) || Block.isTaggedFree(block) {
-                        invalidOrDoubleFree(page, block)
-                    }
+                    if Block.isTaggedFree(block) { invalidOrDoubleFree(page, block) }
                     #endif
                     Block.setNext(block, page.pointee.localFree)
                     Block.tagFree(block)
@@ -57,11 +62,13 @@ enum Free {
     @inline(never)
     static func freeOthers(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>,
                            _ block: UnsafeMutableRawPointer) {
-        // Only fields fixed for the page's life: the owner may be carving (capacity).
+        // start and divMagic are fixed for the page's life; the owner may be raising
+        // carvedLimit right now (see Page.carvedLimit).
         #if !HAKMEM_UNHARDENED
         guard let start = page.pointee.start,
-              Pages.blockIndex(page, offset: UInt(bitPattern: block) &- UInt(bitPattern: start))
-                < UInt(page.pointee.reserved), !Block.isTaggedFree(block)
+              Pages.blockKey(page, offset: UInt(bitPattern: block) &- UInt(bitPattern: start))
+                < AtomicWord.loadRelaxed(UnsafeMutableRawPointer(page) + Page.carvedLimitOffset),
+              !Block.isTaggedFree(block)
         else { invalidOrDoubleFree(page, block) }
         #endif
         Block.tagFree(block)
@@ -191,7 +198,7 @@ enum Free {
         page.pointee.used &-= 1
         if page.pointee.flags & PageFlags.inFull != 0 {
             // The page has room again: back into its class queue.
-            page.pointee.flags &= ~PageFlags.inFull
+            Pages.setFlags(page, page.pointee.flags & ~PageFlags.inFull)
             Heaps.remove(Heaps.fullQueue(heap), page)
             let c = Int(page.pointee.sizeClass)
             let q = Heaps.queue(heap, c)

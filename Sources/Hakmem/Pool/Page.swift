@@ -27,6 +27,22 @@ enum Pages {
         Block.setNext(block, nil)
         page.pointee.free = first
         page.pointee.capacity &+= UInt32(count)
+        // atomic (a plain mov on x86): other threads' frees read it (Free.freeOthers)
+        AtomicWord.store(UnsafeMutableRawPointer(page) + Page.carvedLimitOffset,
+                         UInt(page.pointee.capacity) &* divStep(page))
+        updateFreeLimit(page)
+    }
+
+    /// Sets the page's flags (and with them freeLimit, see Page.freeLimit).
+    @inline(__always)
+    static func setFlags(_ page: UnsafeMutablePointer<Page>, _ flags: UInt8) {
+        page.pointee.flags = flags
+        updateFreeLimit(page)
+    }
+
+    @inline(__always)
+    static func updateFreeLimit(_ page: UnsafeMutablePointer<Page>) {
+        page.pointee.freeLimit = page.pointee.flags == 0 ? page.pointee.carvedLimit : 0
     }
 
     /// Refills `page.free` from the owner's local frees or fresh blocks.
@@ -44,30 +60,31 @@ enum Pages {
         return false
     }
 
-    /// Index of the block starting `offset` bytes into the page; >= capacity if no
-    /// carved block starts there (see Page.divInverse). No division, no branch.
+    /// The block-start key of the byte `offset` into the page: `(offset / blockSize) *
+    /// divStep` if offset is a multiple of blockSize, >= 2^64 / blockSize otherwise
+    /// (see Page.divMagic). One multiplication, no division, no branch.
     @inline(__always)
-    static func blockIndex(_ page: UnsafeMutablePointer<Page>, offset: UInt) -> UInt {
-        let product = offset &* page.pointee.divInverse
-        let k = UInt(page.pointee.divShift)
-        return (product &>> k) | (product &<< (64 &- k))
+    static func blockKey(_ page: UnsafeMutablePointer<Page>, offset: UInt) -> UInt {
+        offset &* page.pointee.divMagic
+    }
+
+    /// The key distance between consecutive blocks (see Page.divMagic).
+    @inline(__always)
+    static func divStep(_ page: UnsafeMutablePointer<Page>) -> UInt {
+        page.pointee.divMagic &* UInt(page.pointee.blockSize)
     }
 
     /// True if `address` is the start of a block carved from `page`.
     @inline(__always)
     static func isBlockStart(_ page: UnsafeMutablePointer<Page>, _ address: UInt) -> Bool {
         guard let start = page.pointee.start else { return false }
-        return blockIndex(page, offset: address &- UInt(bitPattern: start)) < UInt(page.pointee.capacity)
+        return blockKey(page, offset: address &- UInt(bitPattern: start)) < page.pointee.carvedLimit
     }
 
-    /// Sets the division constants of a page of `blockSize`-byte blocks.
+    /// Sets the block-start constants of an empty page of `blockSize`-byte blocks.
     static func setDivision(_ page: UnsafeMutablePointer<Page>, blockSize: Int) {
-        let shift = UInt(blockSize.trailingZeroBitCount)
-        let odd = UInt(blockSize) >> shift
-        var inverse = odd                      // Newton: each step doubles the correct bits
-        for _ in 0..<6 { inverse = inverse &* (2 &- odd &* inverse) }
-        page.pointee.divInverse = inverse
-        page.pointee.divShift = UInt8(shift)
+        page.pointee.divMagic = UInt.max / UInt(blockSize) &+ 2
+        page.pointee.carvedLimit = 0
     }
 
     /// The link of `block`, the head of `page.free`, checked to stay inside the page's

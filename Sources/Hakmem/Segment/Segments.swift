@@ -111,14 +111,14 @@ enum Segments {
         let blockSize = SizeClass.blockSize(sizeClass)
         let area = UnsafeMutableRawPointer(s) + first << Geometry.sliceShift
         page.pointee = Page(
-            free: nil, used: 0, capacity: 0,
-            reserved: UInt32((slices << Geometry.sliceShift) / blockSize),
-            flags: (sizeClass >= SizeClass.tinyCount ? PageFlags.binned : 0)
-                | (Options.slowPathsOnly ? PageFlags.slowFree : 0),
-            sizeClass: UInt8(sizeClass), divShift: 0, sliceIndex: UInt8(first),
-            localFree: nil, heap: heap, divInverse: 0, start: area, blockSize: blockSize,
+            free: nil, used: 0, capacity: 0, localFree: nil, freeLimit: 0, heap: heap,
+            divMagic: 0, start: area, carvedLimit: 0,
+            reserved: UInt32((slices << Geometry.sliceShift) / blockSize), flags: 0,
+            sizeClass: UInt8(sizeClass), sliceIndex: UInt8(first), blockSize: blockSize,
             sliceCount: UInt8(slices), next: nil, prev: nil)
         Pages.setDivision(page, blockSize: blockSize)
+        Pages.setFlags(page, (sizeClass >= SizeClass.tinyCount ? PageFlags.binned : 0)
+                       | (Options.slowPathsOnly ? PageFlags.slowFree : 0))
         return page
     }
 
