@@ -7,11 +7,11 @@
 #include <sys/random.h>
 #include <string.h>
 
-unsigned char hak_empty_page[256] HAK_HIDDEN __attribute__((aligned(64)));
+unsigned char hak_empty_bin[256] HAK_HIDDEN __attribute__((aligned(64)));
 unsigned char hak_segmap[HAK_SEGMAP_ENTRIES] HAK_HIDDEN __attribute__((aligned(4096)));
 
 __thread void *_Nullable hak_tls_direct[HAK_DIRECT_SLOTS] HAK_IE = {
-    [0 ... HAK_DIRECT_SLOTS - 1] = hak_empty_page,
+    [0 ... HAK_DIRECT_SLOTS - 1] = hak_empty_bin,
 };
 __thread void *_Nullable hak_tls_heap HAK_IE = NULL;
 __thread uintptr_t hak_tls_site HAK_IE = 0;

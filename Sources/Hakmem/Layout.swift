@@ -13,8 +13,9 @@
 //   4 MiB-aligned mapping: SegmentHeader at the base (kind = large), the user block at
 //   base + max(4 KiB, alignment).
 //
-//   Thread ── TLS hak_tls_direct[65] ──> Page (one per 16-byte size step <= 1 KiB)
-//          └─ TLS hak_tls_heap ────────> Heap: queues[class] of owned pages, full list,
+//   Thread ── TLS hak_tls_direct[65] ──> Bin (one per 16-byte size step <= 1 KiB)
+//          └─ TLS hak_tls_heap ────────> Heap: bins[class] (LIFO caches of free blocks),
+//                                        queues[class] of owned pages, full list,
 //                                        remoteFree (blocks freed by other threads)
 //
 // Segment map
@@ -31,18 +32,21 @@
 // ========================
 // Page (owned by exactly one Heap, or abandoned: heap == nil, or free: in no heap):
 //   used == capacity - |free| - |localFree|            (blocks handed out, including
-//                                                       blocks sitting in some heap's
-//                                                       remoteFree list)
+//                                                       blocks in the owner's bin and
+//                                                       in some heap's remoteFree list)
 //   capacity <= reserved;  reserved * blockSize <= sliceCount * sliceSize
 //   every block in free/localFree lies in [start, start + capacity * blockSize)
 //   `free` and `localFree` are touched only by the owner thread (or, for an abandoned
 //   page, under `abandonedLock`).
 //   flags & inFull  <=>  the page is on its heap's full list, not in queues[class].
-//   freeLimit == (flags == 0 ? carvedLimit : 0);  carvedLimit == capacity * divStep.
+//   freeLimit == (flags & (binned | slowFree) == 0 ? carvedLimit : 0);
+//   carvedLimit == capacity * divStep;  binOffset == Bins.offset(sizeClass).
 // Heap:
-//   queues[c] holds pages of class c with (probably) free blocks; the first page of
-//   queues[c] is what hak_tls_direct[] points at for the sizes of class c (or the
-//   empty page when the queue is empty).
+//   queues[c] holds pages of class c with (probably) free blocks; allocation takes
+//   blocks from the first one.
+//   bins[c] holds free (tagged) blocks of pages the heap owns; for a Tiny class c,
+//   hak_tls_direct[] points at bins[c] for the sizes of c (at the empty bin before the
+//   thread has a heap, and always in checked and stats modes).
 //   remoteFree is a lock-free stack (push: CAS by any thread; pop-all: exchange by
 //   the owner). The value `Heap.abandonedMarker` means the owner has exited.
 // Segment (pooled):
@@ -72,7 +76,7 @@ enum Geometry {
 
 /// Size limits of the tiers.
 enum Size {
-    /// Requests up to this size use the per-thread direct table (Tiny tier).
+    /// Requests up to this size use the per-thread direct table and bins (Tiny tier).
     static let tinyMax = 1024
     /// Up to this size: Mid tier (pooled, 64 KiB...512 KiB pages).
     static let midMax = 32 * 1024
@@ -138,6 +142,14 @@ enum Block {
         slot.storeBytes(of: UInt(bitPattern: slot) ^ Secret.tagKey, toByteOffset: 8, as: UInt.self)
         #endif
     }
+    /// Clears the free tag as a block leaves a bin on the malloc fast path (word 0 of a
+    /// binned block holds no link: zeroed by Bins.fill, or the user's own data).
+    @inline(__always)
+    static func clearTag(_ slot: UnsafeMutableRawPointer) {
+        #if !HAKMEM_UNHARDENED
+        slot.storeBytes(of: UInt(0), toByteOffset: 8, as: UInt.self)
+        #endif
+    }
     /// Zeroes both words as the block is handed out: clears the tag, and does not
     /// leak the encoded link (which would reveal `slot ^ linkKey`).
     @inline(__always)
@@ -150,22 +162,23 @@ enum Block {
 
 /// Descriptor of one page: a run of slices holding blocks of one size class.
 /// Lives in its segment's header (out of band: a block overflow cannot reach it).
-/// Descriptors are Page.slotBytes apart and cache-line aligned; every field the malloc
-/// and free fast paths touch lies in the first 64 bytes.
+/// Descriptors are Page.slotBytes apart and cache-line aligned; every field the free
+/// fast path touches lies in the first 64 bytes (the malloc fast path reads no page).
 struct Page {
-    /// Free blocks to allocate from. MUST stay the first field: the empty page in the
-    /// C shim is all zeroes, so its `free` reads as nil.
+    /// Free blocks to allocate from.
     var free: UnsafeMutableRawPointer?
     /// Blocks handed out and not yet freed back to this page (see invariant).
     var used: UInt32
-    /// Blocks carved so far from the page area.
-    var capacity: UInt32
+    /// Offset of the owner heap's bin of this class from the heap (Bins.offset): the
+    /// owner's fast free pushes on heap + binOffset.
+    var binOffset: UInt32
     /// Blocks freed by the owner thread; moved to `free` when `free` runs dry.
     var localFree: UnsafeMutableRawPointer?
-    /// The owner's fast free test (Free.free): `carvedLimit` while `flags == 0`, else 0.
-    /// So one comparison, `blockKey(low 16 bits) < freeLimit`, says both "a carved block
-    /// start" and "a Tiny page with no flag" (the unhardened build tests `!= 0`).
-    /// Written only through Pages.setFlags and Pages.extend.
+    /// The owner's fast free test (Free.free): `carvedLimit` for a Tiny page in the
+    /// release modes, else 0. So one comparison, `blockKey(low 16 bits) < freeLimit`,
+    /// says both "a carved block start" and "a page whose owner frees may take the
+    /// fast path" (the unhardened build tests `!= 0`). Written only through
+    /// Pages.setFlags and Pages.extend.
     var freeLimit: UInt
     /// Owner heap (Heap*), Page.noOwner when abandoned or free. Read by other threads
     /// with atomic loads (`Free.ownerWord`); written only by the owner or under a lock.
@@ -185,10 +198,11 @@ struct Page {
     /// reaches them was carved (and carvedLimit raised) before it was handed out.
     var carvedLimit: UInt
     // ---- second cache line: slow paths only
+    /// Blocks carved so far from the page area.
+    var capacity: UInt32
     /// Blocks that fit in the page.
     var reserved: UInt32
-    /// `PageFlags` bits; nonzero sends the owner's frees to the slow path (through
-    /// freeLimit, which the fast path reads instead). Written only through Pages.setFlags.
+    /// `PageFlags` bits. Written only through Pages.setFlags (which keeps freeLimit).
     var flags: UInt8
     /// Size class of the blocks.
     var sizeClass: UInt8
@@ -217,8 +231,8 @@ extension Page {
 enum PageFlags {
     /// The page is on its heap's full list.
     static let inFull: UInt8 = 1
-    /// Mid/L2.5 page: the owner's frees go to the heap's bin of the class, not to the
-    /// page (see Bin).
+    /// Mid/L2.5 page: the owner's frees take the slow path (freeOwned), which pushes
+    /// them on the heap's bin with byte accounting (see Bin).
     static let binned: UInt8 = 2
     /// Checked or stats mode: every free of the page's blocks leaves the fast path
     /// (freeOwned dispatches to Checked.free / counts it).
@@ -271,22 +285,29 @@ struct PageQueue {
     var last: UnsafeMutablePointer<Page>?
 }
 
-/// A per-thread LIFO cache of free blocks of one Mid/L2.5 class: a stack of block
-/// pointers in the heap (Bins.slots). Blocks in a bin still count as `used` in their
-/// pages and carry the free tag; reusing the most recently freed block keeps large
-/// blocks cache-hot, which page-ordered free lists cannot.
+/// A per-thread LIFO cache of free blocks of one size class: a header followed by
+/// Bins.capacity block pointers (slots[0..<count], newest last), Bins.stride bytes per
+/// class inside the heap. Blocks in a bin still count as `used` in their pages and carry
+/// the free tag (word 0 zero: no link to leak or corrupt). Reusing the most recently
+/// freed block of the class keeps it cache-hot, which page-ordered free lists cannot.
+/// Tiny bins are the malloc and free fast paths (reached through hak_tls_direct and
+/// Page.binOffset); Mid/L2.5 bins are pushed and popped on the slow paths, with their
+/// bytes accounted in Heap.binnedBytes.
 ///   count <= limit <= Bins.capacity;
-///   sum over bins of count * blockSize <= Options.threadCacheBytes (+ one block)
+///   sum over Mid/L2.5 bins of count * blockSize == Heap.binnedBytes
+///                                               <= Options.threadCacheBytes (+ one block)
+/// MUST keep `count` first: the empty bin in the C shim is all zeroes (count 0).
 struct Bin {
-    var count: UInt16
-    var limit: UInt16
-    /// Block size of the class (kept here: push and pop account bytes).
+    var count: UInt32
+    var limit: UInt32
+    /// Block size of the class (Mid/L2.5 push and pop account bytes).
     var blockSize: UInt32
+    var reserved: UInt32
 }
 
 /// Per-thread heap: owns pages, serves the thread's allocations lock-free.
-/// Followed in memory by `queues[SizeClass.count]`, `bins[SizeClass.count]`, and the
-/// bins' slots (Bins.capacity pointers per Mid/L2.5 class).
+/// Followed in memory by `queues[SizeClass.count]` and `bins[SizeClass.count]` (each
+/// Bins.stride bytes: header and slots).
 struct Heap {
     /// Lock-free stack of blocks freed by other threads (see invariant); atomic.
     var remoteFree: UInt
@@ -296,7 +317,7 @@ struct Heap {
     var poolNext: UnsafeMutablePointer<Heap>?
     /// Remote frees this heap has collected (diagnostics).
     var collected: UInt
-    /// Bytes sitting in this heap's bins.
+    /// Bytes sitting in this heap's Mid/L2.5 bins.
     var binnedBytes: Int
     /// Blocks this thread freed for another heap (`remoteBatchOwner`), chained and
     /// published to that heap's remoteFree with one CAS (RemoteBatch.swift).
@@ -304,6 +325,10 @@ struct Heap {
     var remoteBatchHead: UnsafeMutableRawPointer?
     var remoteBatchTail: UnsafeMutableRawPointer?
     var remoteBatchCount: Int
+    /// Slow-path events left until the next bin decay step, and the class it visits
+    /// (Bins.tick).
+    var decayCountdown: Int
+    var decayNext: Int
     /// The thread has started exiting; do not keep empty pages around.
     var isExiting: Bool
 
@@ -311,8 +336,7 @@ struct Heap {
     /// Byte offset of `full` (checked by a unit test, as Page.heapOffset).
     static let fullOffset = 8
     static let queuesOffset = (MemoryLayout<Heap>.stride + 15) & ~15
-    static let binsOffset = queuesOffset + SizeClass.count * MemoryLayout<PageQueue>.stride
-    static let binSlotsOffset = (binsOffset + SizeClass.count * MemoryLayout<Bin>.stride + 63) & ~63
-    static let totalSize = binSlotsOffset + (SizeClass.count - SizeClass.tinyCount) * Bins.capacity * 8
+    static let binsOffset = (queuesOffset + SizeClass.count * MemoryLayout<PageQueue>.stride + 63) & ~63
+    static let totalSize = binsOffset + SizeClass.count * Bins.stride
     // Bin bounds: Options.threadCacheBytes per heap, 1/8 of it per class.
 }

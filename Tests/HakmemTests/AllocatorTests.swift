@@ -54,14 +54,48 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         while let page = p { if Int(page.pointee.sizeClass) == c { fullCount += 1 }; p = page.pointee.next }
         #expect(fullCount >= 2)
         #expect(Invariants.check(heap: heap) == nil)
-        // Free one block of a full page: the page returns to its queue.
+        // Free one block of a full page: it goes to the thread's bin (the page stays
+        // full); once the bin is flushed, the page returns to its queue.
         let victim = blocks.removeFirst()
         let victimPage = page(of: victim)
         #expect(victimPage.pointee.flags & PageFlags.inFull != 0)
         hak_free(victim)
+        #expect(victimPage.pointee.flags & PageFlags.inFull != 0)
+        #expect(Bins.bin(heap, c).pointee.count >= 1)
+        #expect(Invariants.check(heap: heap) == nil)
+        Bins.flushAll(heap)
         #expect(victimPage.pointee.flags & PageFlags.inFull == 0)
+        #expect(Bins.bin(heap, c).pointee.count == 0)
         #expect(Invariants.check(heap: heap) == nil)
         for b in blocks { hak_free(b) }
+        #expect(Invariants.check(heap: heap) == nil)
+    }
+
+    @Test func tinyBinsAreLIFOAndBounded() {
+        let c = SizeClass.of(80)
+        let heap = Heaps.currentOrCreate()!
+        let bin = Bins.bin(heap, c)
+        let limit = Int(bin.pointee.limit)
+        #expect(limit > 2 && limit <= Bins.capacity)
+        // The most recently freed block is the next one handed out.
+        let a = hak_malloc(80)!, b = hak_malloc(80)!
+        hak_free(a); hak_free(b)
+        #expect(hak_malloc(80) == b)
+        #expect(hak_malloc(80) == a)
+        // An empty bin is filled with a batch from a page.
+        Bins.flushAll(heap)
+        let first = hak_malloc(80)!
+        #expect(Int(bin.pointee.count) == limit / 2)
+        #expect(Invariants.check(heap: heap) == nil)
+        // Freeing more than the limit: the bin never exceeds it, the overflow goes
+        // back to the pages.
+        var blocks = [first]
+        for _ in 0..<(3 * limit) { blocks.append(hak_malloc(80)!) }
+        for p in blocks {
+            hak_free(p)
+            #expect(Int(bin.pointee.count) <= limit)
+        }
+        #expect(Int(bin.pointee.count) > 0)
         #expect(Invariants.check(heap: heap) == nil)
     }
 

@@ -81,10 +81,12 @@ import Testing
         #expect(MemoryLayout<Heap>.offset(of: \Heap.full) == Heap.fullOffset)
         #expect(SegmentLayout.metadataEnd <= Geometry.sliceSize)
         #expect(MemoryLayout<Page>.size <= Page.slotBytes)
-        #expect(Page.slotBytes <= 256)   // the C empty page is 256 bytes
+        #expect(MemoryLayout<Bin>.stride + 8 <= 256)   // the C empty bin is 256 bytes
+        #expect(MemoryLayout<Bin>.stride == Bins.slotsOffset)
+        #expect(Bins.slotsOffset + Bins.capacity * 8 <= Bins.stride)
         // every field a fast path reads is in the descriptor's first cache line
         for offset in [MemoryLayout<Page>.offset(of: \Page.free)!, MemoryLayout<Page>.offset(of: \Page.used)!,
-                       MemoryLayout<Page>.offset(of: \Page.capacity)!, MemoryLayout<Page>.offset(of: \Page.freeLimit)!,
+                       MemoryLayout<Page>.offset(of: \Page.binOffset)!, MemoryLayout<Page>.offset(of: \Page.freeLimit)!,
                        MemoryLayout<Page>.offset(of: \Page.localFree)!,
                        MemoryLayout<Page>.offset(of: \Page.heap)!, MemoryLayout<Page>.offset(of: \Page.divMagic)!,
                        MemoryLayout<Page>.offset(of: \Page.start)!, MemoryLayout<Page>.offset(of: \Page.carvedLimit)!] {

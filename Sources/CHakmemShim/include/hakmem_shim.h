@@ -33,9 +33,9 @@
 #define HAK_SEGMENT_SHIFT 22
 #define HAK_SEGMAP_ENTRIES (1ul << (HAK_ADDRESS_BITS - HAK_SEGMENT_SHIFT))
 
-/// Per-thread table: slot i points at the page that serves requests of
-/// (i*16-15)...(i*16) bytes. Initialised to `hak_empty_page`, whose free list is
-/// empty, so a thread's first malloc falls into the slow path without a NULL test.
+/// Per-thread table: slot i points at the heap's bin (Swift `Bin`) that serves
+/// requests of (i*16-15)...(i*16) bytes. Initialised to `hak_empty_bin`, whose count
+/// is 0, so a thread's first malloc falls into the slow path without a NULL test.
 extern __thread void *_Nullable hak_tls_direct[HAK_DIRECT_SLOTS] HAK_IE;
 /// The calling thread's heap (Swift `Heap`), NULL until its first slow path.
 extern __thread void *_Nullable hak_tls_heap HAK_IE;
@@ -43,8 +43,8 @@ extern __thread void *_Nullable hak_tls_heap HAK_IE;
 /// implicit site). Read only on slow paths, with HAKMEM_STATS=1.
 extern __thread uintptr_t hak_tls_site HAK_IE;
 
-/// A zeroed, never written page descriptor: its free-list head (offset 0) is NULL.
-extern unsigned char hak_empty_page[256] HAK_HIDDEN;
+/// A zeroed, never written bin: its count (offset 0) is 0.
+extern unsigned char hak_empty_bin[256] HAK_HIDDEN;
 /// One byte per 4 MiB of address space (see Layout.swift, "Segment map").
 /// In .bss: untouched parts cost no memory.
 extern unsigned char hak_segmap[HAK_SEGMAP_ENTRIES] HAK_HIDDEN;
@@ -57,7 +57,7 @@ HAK_INLINE void hak_tls_heap_set(void *_Nullable heap) { hak_tls_heap = heap; }
 HAK_INLINE unsigned char *_Nonnull hak_segmap_base(void) { return hak_segmap; }
 HAK_INLINE uintptr_t hak_tls_site_get(void) { return hak_tls_site; }
 HAK_INLINE void hak_tls_site_set(uintptr_t site) { hak_tls_site = site; }
-HAK_INLINE void *_Nonnull hak_empty_page_address(void) { return hak_empty_page; }
+HAK_INLINE void *_Nonnull hak_empty_bin_address(void) { return hak_empty_bin; }
 
 HAK_INLINE void hak_errno_set(int value) { errno = value; }
 

@@ -20,7 +20,9 @@ enum Invariants {
         let p = page.pointee
         if p.capacity > p.reserved { return "capacity <= reserved" }
         if p.carvedLimit != UInt(p.capacity) &* Pages.divStep(page) { return "carvedLimit == capacity * divStep" }
-        if p.freeLimit != (p.flags == 0 ? p.carvedLimit : 0) { return "freeLimit == (flags == 0 ? carvedLimit : 0)" }
+        let slow = p.flags & (PageFlags.binned | PageFlags.slowFree) != 0
+        if p.freeLimit != (slow ? 0 : p.carvedLimit) { return "freeLimit == (Tiny, release mode ? carvedLimit : 0)" }
+        if Int(p.binOffset) != Bins.offset(Int(p.sizeClass)) { return "binOffset == Bins.offset(sizeClass)" }
         if Int(p.reserved) * p.blockSize > Int(p.sliceCount) << Geometry.sliceShift {
             return "reserved * blockSize <= page bytes"
         }
@@ -47,16 +49,16 @@ enum Invariants {
             }
         }
         var binned = 0
-        for c in SizeClass.tinyCount..<SizeClass.count {
+        for c in 0..<SizeClass.count {
             let bin = Bins.bin(heap, c)
             if bin.pointee.count > bin.pointee.limit || Int(bin.pointee.limit) > Bins.capacity {
                 return "bin count <= limit <= capacity"
             }
-            let slots = Bins.slots(heap, c)
+            let slots = Bins.slots(bin)
             for i in 0..<Int(bin.pointee.count) where !Block.isTaggedFree(slots[i]) || Int(Free.pageOf(slots[i]).pointee.sizeClass) != c {
                 return "bin blocks are free blocks of the bin's class"
             }
-            binned += Int(bin.pointee.count) * SizeClass.blockSize(c)
+            if c >= SizeClass.tinyCount { binned += Int(bin.pointee.count) * SizeClass.blockSize(c) }
         }
         if binned != heap.pointee.binnedBytes { return "binnedBytes == sum of bin bytes" }
         var page = Heaps.fullQueue(heap).pointee.first

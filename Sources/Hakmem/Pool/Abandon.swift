@@ -16,6 +16,8 @@ enum Abandoned {
     nonisolated(unsafe) static var lists: UnsafeMutablePointer<PageQueue>?
     /// Number of abandoned pages (changed under the lock, read without it as a hint).
     static let count = Atomic<Int>(0)
+    /// The number of abandoned pages now (statistics).
+    static var pageCount: Int { count.load(ordering: .relaxed) }
 
     static func list(_ c: Int) -> UnsafeMutablePointer<PageQueue>? {
         if lists == nil {
@@ -43,7 +45,7 @@ enum Abandoned {
             list = Free.checkedRemoteNext(block)
             Free.freeRemote(Free.pageOf(block), block)
         }
-        Heaps.clearDirect()
+        Bins.detachDirect()
         hak_tls_heap_set(nil)
         Stats.threadExited()
         Heaps.recycle(heap)
@@ -101,10 +103,7 @@ enum Abandoned {
         // Owned now: into the class queue, or the full list if no block is free.
         let c = Int(page.pointee.sizeClass)
         if page.pointee.free != nil || page.pointee.localFree != nil || page.pointee.capacity < page.pointee.reserved {
-            let q = Heaps.queue(heap, c)
-            let wasEmpty = q.pointee.first == nil
-            Heaps.pushBack(q, page)
-            if wasEmpty { Heaps.updateDirect(heap, c) }
+            Heaps.pushBack(Heaps.queue(heap, c), page)
         } else {
             Pages.setFlags(page, page.pointee.flags | PageFlags.inFull)
             Heaps.pushFront(Heaps.fullQueue(heap), page)

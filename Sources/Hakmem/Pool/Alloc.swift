@@ -1,11 +1,10 @@
 // Alloc.swift -- allocation from the pooled tiers.
 //
 // Fast path (`Alloc.malloc`, inlined into malloc): for a request <= 1 KiB, one TLS
-// load of the direct slot, a pop from that page's free list (its link checked to
-// stay in the 64 KiB page), a counter bump; an empty list is first refilled from the
-// page's local frees. No calls, no atomics, no locks.
-// Everything else goes to `mallocSlow`, including a link that decodes outside the
-// page (reported there).
+// load of the direct slot (the heap's bin of the size class), a pop from the bin's
+// stack, the free tag cleared. No calls, no atomics, no locks, no read of the block.
+// Everything else goes to `mallocSlow`: an empty bin is filled with a batch of blocks
+// from a page (Bins.fill), whose links are checked there.
 
 import CHakmemShim
 
@@ -13,44 +12,27 @@ enum Alloc {
     @inline(__always)
     static func malloc(_ size: UInt) -> UnsafeMutableRawPointer? {
         if size <= UInt(Size.tinyMax) {
-            let slot = hak_tls_direct_slots()[Int(truncatingIfNeeded: (size &+ 15) >> 4)]
-            let page = slot.unsafelyUnwrapped.assumingMemoryBound(to: Page.self)
-            var head = page.pointee.free
-            if head == nil, let local = page.pointee.localFree {
-                // Refill from the owner's own frees without leaving the fast path (the
-                // empty page never has any, so it is never written).
-                page.pointee.localFree = nil
-                page.pointee.free = local
-                head = local
-            }
-            if let block = head {
-                #if !HAKMEM_UNHARDENED
-                // next ^ block: inside the 64 KiB page, or == block at the end of the
-                // list (then block ^ delta is nil). Anything else is a corrupted link,
-                // which the slow path reports.
-                let delta = Block.linkDelta(block)
-                if _fastPath(delta >> UInt(Geometry.sliceShift) == 0) || delta == UInt(bitPattern: block) {
-                    page.pointee.free = UnsafeMutableRawPointer(bitPattern: UInt(bitPattern: block) ^ delta)
-                    Block.clearFreeWords(block)
-                    page.pointee.used &+= 1
-                    return block
-                }
-                #else
-                page.pointee.free = Block.next(block)
-                page.pointee.used &+= 1
+            let bin = hak_tls_direct_slots()[Int(truncatingIfNeeded: (size &+ 15) >> 4)]
+                .unsafelyUnwrapped.assumingMemoryBound(to: Bin.self)
+            let count = bin.pointee.count
+            if _fastPath(count != 0) {
+                let top = count &- 1
+                bin.pointee.count = top
+                let block = Bins.slots(bin)[Int(truncatingIfNeeded: top)]
+                Block.clearTag(block)
                 return block
-                #endif
             }
         }
         return mallocSlow(size)
     }
 
     /// Every malloc that the fast path did not serve: first use of a thread, an empty
-    /// page, sizes above the Tiny tier, and invalid sizes.
+    /// bin, sizes above the Tiny tier, checked and stats modes, and invalid sizes.
     @inline(never)
     static func mallocSlow(_ size: UInt) -> UnsafeMutableRawPointer? {
         if size > Size.requestMax { return outOfMemory() }
         guard let heap = Heaps.currentOrCreate() else { return outOfMemory() }
+        Bins.tick(heap)
         if Options.slowPathsOnly { return allocateInMode(heap, size, alignment: 16) }
         return mallocCore(heap, size)
     }
@@ -68,13 +50,17 @@ enum Alloc {
     }
 
     /// malloc below checked mode, for the calling thread's `heap` and a valid `size`:
-    /// the Mid/L2.5 bins and pages, or a Large mapping.
+    /// the bins and pages (an empty Tiny bin is filled on the way), or a Large mapping.
     @inline(__always)
     static func mallocCore(_ heap: UnsafeMutablePointer<Heap>, _ size: UInt) -> UnsafeMutableRawPointer? {
         if size > UInt(Size.poolMax) { return Large.allocate(size: size, alignment: 16) }
         let c = SizeClass.of(Int(size))
-        if c >= SizeClass.tinyCount, let block = Bins.pop(heap, c) { return block }
-        return allocate(heap, c)
+        if let block = Bins.pop(heap, c) { return block }
+        guard let block = allocate(heap, c) else { return nil }
+        if c < SizeClass.tinyCount, let page = Heaps.queue(heap, c).pointee.first {
+            Bins.fill(heap, c, from: page)
+        }
+        return block
     }
 
     /// Allocation of `alignment` (a power of two) and `size`: pooled when a class
@@ -121,7 +107,6 @@ enum Alloc {
                 if q.pointee.first != page {
                     Heaps.remove(q, page)
                     Heaps.pushFront(q, page)
-                    Heaps.updateDirect(heap, c)
                 }
                 return pop(page)
             }
@@ -129,17 +114,13 @@ enum Alloc {
         }
         while let page = Abandoned.adopt(c, heap: heap) {
             Heaps.pushFront(q, page)
-            if page.pointee.free != nil || Pages.refill(page) {
-                Heaps.updateDirect(heap, c)
-                return pop(page)
-            }
+            if page.pointee.free != nil || Pages.refill(page) { return pop(page) }
             moveToFull(heap, page)
         }
         guard let page = Segments.allocatePage(slices: SizeClass.pageSlices(c), sizeClass: c,
                                                heap: UInt(bitPattern: heap))
         else { return outOfMemory() }
         Heaps.pushFront(q, page)
-        Heaps.updateDirect(heap, c)
         Pages.extend(page)
         return pop(page)
     }
@@ -156,11 +137,7 @@ enum Alloc {
 
     /// Moves a page with no free block from its class queue to the heap's full list.
     static func moveToFull(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>) {
-        let c = Int(page.pointee.sizeClass)
-        let q = Heaps.queue(heap, c)
-        let wasFirst = q.pointee.first == page
-        Heaps.remove(q, page)
-        if wasFirst { Heaps.updateDirect(heap, c) }
+        Heaps.remove(Heaps.queue(heap, Int(page.pointee.sizeClass)), page)
         Pages.setFlags(page, page.pointee.flags | PageFlags.inFull)
         Heaps.pushFront(Heaps.fullQueue(heap), page)
     }

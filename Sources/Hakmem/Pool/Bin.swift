@@ -1,91 +1,172 @@
-// Bin.swift -- per-thread LIFO caches of free Mid/L2.5 blocks (see Bin in
+// Bin.swift -- per-thread LIFO caches of free blocks, one per size class (see Bin in
 // Layout.swift). A bin is a stack of block pointers inside the heap: the owner's
-// free of such a block is a push, malloc of such a size pops the most recently freed
-// block. Neither reads the block (no cache miss on a cold block, no link to
-// corrupt); the free tag written into the block still catches double frees. Bins
-// are bounded per class and per heap; the oldest blocks of an overflowing bin go
-// back to their pages.
+// free of a block is a push, malloc pops the most recently freed block of the class.
+// Neither reads the block (no cache miss on a cold block, no link to corrupt); the
+// free tag written into the block still catches double frees.
+//
+// Tiny bins are the fast paths: malloc pops through hak_tls_direct (Alloc.malloc) and
+// the owner's free pushes through Page.binOffset (Free.free), both inline. When a Tiny
+// bin is empty, the slow path takes a batch of blocks from a page (`fill`); when it is
+// full, the older half goes back to its pages (`flush`). Mid/L2.5 bins are used by the
+// slow paths one block at a time and are bounded in bytes per heap as well.
+
+import CHakmemShim
 
 enum Bins {
-    /// Most blocks one bin holds (its slots in the heap).
-    static let capacity = 64
+    /// Most blocks one bin holds.
+    static let capacity = 62
+    /// Bytes per bin in the heap: the 16-byte header and the slots.
+    static let stride = 512
+    static let slotsOffset = 16
+
+    /// Offset of bin `c` from its heap (also stored in each page: Page.binOffset).
+    @inline(__always)
+    static func offset(_ c: Int) -> Int { Heap.binsOffset &+ c &* stride }
 
     @inline(__always)
     static func bin(_ heap: UnsafeMutablePointer<Heap>, _ c: Int) -> UnsafeMutablePointer<Bin> {
-        (UnsafeMutableRawPointer(heap) + Heap.binsOffset).assumingMemoryBound(to: Bin.self) + c
+        (UnsafeMutableRawPointer(heap) + offset(c)).assumingMemoryBound(to: Bin.self)
     }
 
-    /// The slots of bin `c` (a Mid/L2.5 class): slots[0..<count], newest last.
+    /// The slots of `bin`: slots[0..<count], newest last.
     @inline(__always)
-    static func slots(_ heap: UnsafeMutablePointer<Heap>, _ c: Int) -> UnsafeMutablePointer<UnsafeMutableRawPointer> {
-        (UnsafeMutableRawPointer(heap) + Heap.binSlotsOffset + (c &- SizeClass.tinyCount) &* capacity &* 8)
-            .assumingMemoryBound(to: UnsafeMutableRawPointer.self)
+    static func slots(_ bin: UnsafeMutablePointer<Bin>) -> UnsafeMutablePointer<UnsafeMutableRawPointer> {
+        (UnsafeMutableRawPointer(bin) + slotsOffset).assumingMemoryBound(to: UnsafeMutableRawPointer.self)
     }
 
-    /// Sets every bin's limit and block size (a new heap's bins are empty).
+    /// Sets every bin's limit and block size (a new heap's bins are empty), and points
+    /// the calling thread's direct table at its Tiny bins (not in checked and stats
+    /// modes, where every malloc takes the slow path).
     static func initialize(_ heap: UnsafeMutablePointer<Heap>) {
-        for c in SizeClass.tinyCount..<SizeClass.count {
-            // At least one block (a freed big block is reused before an untouched one),
-            // unless the thread cache is disabled.
-            let fit = Options.threadCacheBytes / 8 / SizeClass.blockSize(c)
+        for c in 0..<SizeClass.count {
+            let size = SizeClass.blockSize(c)
+            // Mid/L2.5: 1/8 of the thread cache per class, at least one block (a freed
+            // big block is reused before an untouched one). Tiny: 1/16 per class, which
+            // is the full capacity at the default 2 MiB.
+            let share = Options.threadCacheBytes / (c < SizeClass.tinyCount ? 16 : 8)
+            let fit = share / size
             let limit = Options.threadCacheBytes == 0 ? 0 : fit < 1 ? 1 : fit > capacity ? capacity : fit
-            bin(heap, c).pointee.limit = UInt16(limit)
-            bin(heap, c).pointee.blockSize = UInt32(SizeClass.blockSize(c))
+            bin(heap, c).pointee.limit = UInt32(limit)
+            bin(heap, c).pointee.blockSize = UInt32(size)
+        }
+        if Options.slowPathsOnly { return }
+        let direct = hak_tls_direct_slots()
+        for c in 0..<SizeClass.tinyCount {
+            let range = SizeClass.directSlots(c)
+            for i in range.first...range.last { direct[i] = UnsafeMutableRawPointer(bin(heap, c)) }
         }
     }
 
-    /// The most recently freed block of class `c`, or nil.
+    /// Points the calling thread's direct table at the empty bin (thread exit).
+    static func detachDirect() {
+        let direct = hak_tls_direct_slots()
+        for i in 0..<Int(HAK_DIRECT_SLOTS) { direct[i] = hak_empty_bin_address() }
+    }
+
+    /// The most recently freed block of class `c`, or nil (slow paths).
     @inline(__always)
     static func pop(_ heap: UnsafeMutablePointer<Heap>, _ c: Int) -> UnsafeMutableRawPointer? {
         let b = bin(heap, c)
-        let count = Int(b.pointee.count)
+        let count = b.pointee.count
         if count == 0 { return nil }
-        b.pointee.count = UInt16(truncatingIfNeeded: count &- 1)
-        heap.pointee.binnedBytes &-= Int(b.pointee.blockSize)
-        let block = slots(heap, c)[count &- 1]
+        b.pointee.count = count &- 1
+        if c >= SizeClass.tinyCount { heap.pointee.binnedBytes &-= Int(b.pointee.blockSize) }
+        let block = slots(b)[Int(count &- 1)]
         Block.clearFreeWords(block)
         return block
     }
 
     /// Caches a block the owner thread frees (already validated and tagged free);
-    /// false if it is not cached (the class is not, or the heap's budget is spent: the
-    /// bin is emptied then): the caller frees it to its page.
-    @inline(__always)
+    /// false if it is not cached (the bin is disabled, or the heap's Mid/L2.5 budget is
+    /// spent: the bin is emptied then): the caller frees it to its page.
     static func push(_ heap: UnsafeMutablePointer<Heap>, _ c: Int, _ block: UnsafeMutableRawPointer) -> Bool {
         let b = bin(heap, c)
-        let limit = Int(b.pointee.limit)
-        if heap.pointee.binnedBytes &+ Int(b.pointee.blockSize) > Options.threadCacheBytes {
+        let limit = b.pointee.limit
+        if limit == 0 { return false }
+        let isMid = c >= SizeClass.tinyCount
+        if isMid && heap.pointee.binnedBytes &+ Int(b.pointee.blockSize) > Options.threadCacheBytes {
             flush(heap, c, keep: 0)
             return false
         }
-        if Int(b.pointee.count) >= limit {
-            if limit == 0 { return false }
-            flush(heap, c, keep: limit / 2)
-        }
-        let count = Int(b.pointee.count)
-        slots(heap, c)[count] = block
-        b.pointee.count = UInt16(truncatingIfNeeded: count &+ 1)
-        heap.pointee.binnedBytes &+= Int(b.pointee.blockSize)
+        if b.pointee.count >= limit { flush(heap, c, keep: Int(limit / 2)) }
+        let count = b.pointee.count
+        slots(b)[Int(count)] = block
+        b.pointee.count = count &+ 1
+        if isMid { heap.pointee.binnedBytes &+= Int(b.pointee.blockSize) }
         return true
+    }
+
+    /// Moves up to half a bin of free blocks from `page` (the page of Tiny class `c`
+    /// that malloc just took a block from) into the bin, which must be empty, so the
+    /// next mallocs of the class take the fast path. Blocks keep the page's list order
+    /// (the first of the list is popped first) and are tagged free with word 0 zeroed.
+    static func fill(_ heap: UnsafeMutablePointer<Heap>, _ c: Int, from page: UnsafeMutablePointer<Page>) {
+        let b = bin(heap, c)
+        let target = Int(b.pointee.limit / 2)
+        if b.pointee.count != 0 || target == 0 { return }
+        let s = slots(b)
+        var count = 0
+        while count < target {
+            if page.pointee.free == nil && !Pages.refill(page) { break }
+            let block = page.pointee.free.unsafelyUnwrapped
+            page.pointee.free = Pages.checkedNext(page, block)
+            page.pointee.used &+= 1
+            Block.clearFreeWords(block)
+            Block.tagFree(block)
+            count &+= 1
+            s[target &- count] = block     // filled from the top down
+        }
+        if count < target {
+            for i in 0..<count { s[i] = s[target &- count &+ i] }
+        }
+        b.pointee.count = UInt32(count)
     }
 
     /// Returns all but the `keep` most recent blocks of bin `c` to their pages.
     @inline(never)
     static func flush(_ heap: UnsafeMutablePointer<Heap>, _ c: Int, keep: Int) {
         let b = bin(heap, c)
-        let s = slots(heap, c)
+        let s = slots(b)
         let count = Int(b.pointee.count)
         let leaving = count > keep ? count - keep : 0
         if leaving == 0 { return }
         for i in 0..<leaving { Free.freeLocal(heap, Free.pageOf(s[i]), s[i]) }
         for i in 0..<(count - leaving) { s[i] = s[i + leaving] }
-        b.pointee.count = UInt16(count - leaving)
-        heap.pointee.binnedBytes &-= leaving * Int(b.pointee.blockSize)
+        b.pointee.count = UInt32(count - leaving)
+        if c >= SizeClass.tinyCount { heap.pointee.binnedBytes &-= leaving * Int(b.pointee.blockSize) }
+    }
+
+    /// Slow-path events between two decay steps.
+    static let decayInterval = 64
+
+    /// Counts one slow-path event of the calling thread's `heap`; every decayInterval
+    /// events, one bin (round robin) gives its older half back to the pages. Blocks in
+    /// a bin keep their pages from being released, and a bin that is not full never
+    /// flushes on its own: without decay, a thread that once freed many blocks of a
+    /// class (or freed into pages it adopted) would pin those pages for its lifetime.
+    /// A class in steady use loses half a bin every 92 * 64 slow-path events, which
+    /// the next fill restores. The step also collects the heap's remote frees.
+    @inline(__always)
+    static func tick(_ heap: UnsafeMutablePointer<Heap>) {
+        heap.pointee.decayCountdown &-= 1
+        if heap.pointee.decayCountdown <= 0 { decayStep(heap) }
+    }
+
+    @inline(never)
+    static func decayStep(_ heap: UnsafeMutablePointer<Heap>) {
+        heap.pointee.decayCountdown = decayInterval
+        let c = heap.pointee.decayNext
+        heap.pointee.decayNext = c &+ 1 == SizeClass.count ? 0 : c &+ 1
+        let count = Int(bin(heap, c).pointee.count)
+        if count > 0 { flush(heap, c, keep: count / 2) }
+        // A thread that mostly frees would otherwise collect other threads' frees of
+        // its blocks only when it next needs a page.
+        if AtomicWord.loadRelaxed(Heaps.remoteFreeWord(heap)) != 0 { Free.collectRemote(heap) }
     }
 
     /// Empties every bin of `heap` (thread exit, malloc_trim).
     static func flushAll(_ heap: UnsafeMutablePointer<Heap>) {
-        for c in SizeClass.tinyCount..<SizeClass.count where bin(heap, c).pointee.count > 0 {
+        for c in 0..<SizeClass.count where bin(heap, c).pointee.count > 0 {
             flush(heap, c, keep: 0)
         }
     }

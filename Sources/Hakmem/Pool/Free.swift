@@ -3,15 +3,15 @@
 // Fast path (`Free.free`, inlined into free): one segment-map byte says "pooled
 // segment"; the page comes from the segment's pageOf[] table; if the calling thread
 // owns the page, one multiplication and compare (Page.freeLimit) checks both that the
-// page has no flag (Tiny, not full) and that the pointer is a carved block start, the
-// free tag that the block is not already free; then it is pushed on the page's local
-// free list. No calls, no atomics, no
-// locks. Owned Mid/L2.5 blocks take `freeOwned` (a push on the heap's bin: also
-// lock-free and thread-local).
+// page is a Tiny page whose frees may take the fast path and that the pointer is a
+// carved block start, the free tag that the block is not already free; then the
+// block is tagged and pushed on the heap's bin of its class (heap + Page.binOffset).
+// No calls, no atomics, no locks. A full bin, owned Mid/L2.5 blocks and checked or
+// stats mode take `freeOwned`.
 // Blocks of pages other threads own take `freeOthers` (the same checks, then the
 // thread's remote batch: one CAS per batch). Slow paths: NULL, foreign pointers,
-// Large blocks, threads without a heap, full pages, pages that become empty, checked
-// and stats modes, and invalid pointers and double frees (reported; abort).
+// Large blocks, threads without a heap, checked and stats modes, and invalid
+// pointers and double frees (reported; abort).
 
 import CHakmemShim
 
@@ -23,10 +23,11 @@ enum Free {
             let page = pageOf(pointer.unsafelyUnwrapped)
             // Relaxed atomic load (a plain mov): other threads store it when a page is
             // abandoned or adopted, never while this thread owns the page.
-            if AtomicWord.loadRelaxed(ownerWord(page)) == hak_tls_heap_word() {
+            let heapWord = hak_tls_heap_word()
+            if AtomicWord.loadRelaxed(ownerWord(page)) == heapWord {
                 let block = pointer.unsafelyUnwrapped
                 // A Tiny page is one 64 KiB slice: the offset is the low 16 bits. The
-                // same comparison rejects pages with flags (freeLimit 0, see Page).
+                // same comparison rejects pages that are not Tiny (freeLimit 0, see Page).
                 #if !HAKMEM_UNHARDENED
                 let fast = Pages.blockKey(page, offset: address & UInt(Geometry.sliceSize - 1))
                     < page.pointee.freeLimit
@@ -37,13 +38,15 @@ enum Free {
                     #if !HAKMEM_UNHARDENED
                     if Block.isTaggedFree(block) { invalidOrDoubleFree(page, block) }
                     #endif
-                    Block.setNext(block, page.pointee.localFree)
-                    Block.tagFree(block)
-                    page.pointee.localFree = block
-                    page.pointee.used &-= 1
-                    if page.pointee.used != 0 { return }
-                    retire(Heaps.current().unsafelyUnwrapped, page)
-                    return
+                    let bin = UnsafeMutablePointer<Bin>(bitPattern: heapWord &+ UInt(page.pointee.binOffset))
+                        .unsafelyUnwrapped
+                    let count = bin.pointee.count
+                    if _fastPath(count < bin.pointee.limit) {
+                        Block.tagFree(block)
+                        Bins.slots(bin)[Int(truncatingIfNeeded: count)] = block
+                        bin.pointee.count = count &+ 1
+                        return
+                    }
                 }
                 freeOwned(page, block)
                 return
@@ -72,12 +75,13 @@ enum Free {
         else { invalidOrDoubleFree(page, block) }
         #endif
         Block.tagFree(block)
+        Bins.tick(heap)
         RemoteBatch.add(heap, page, block)
     }
 
-    /// A block of a page the calling thread owns, on a flagged page: Mid/L2.5 blocks go
-    /// to the heap's bin, blocks of a full Tiny page to the page (which leaves the full
-    /// list).
+    /// A block of a page the calling thread owns that the fast path did not take:
+    /// Mid/L2.5 blocks, a full Tiny bin (flushed half to the pages first), checked and
+    /// stats modes, and pointers that are not carved block starts (reported).
     @inline(never)
     static func freeOwned(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
         if page.pointee.flags & PageFlags.slowFree != 0 {
@@ -180,12 +184,13 @@ enum Free {
         UnsafeMutableRawPointer(page) + Page.heapOffset
     }
 
-    /// A validated, tagged block of a page `heap` owns: into its bin (Mid/L2.5, if the
-    /// bin takes it), else back to the page.
+    /// A validated, tagged block of a page `heap` owns: into its bin (if the bin takes
+    /// it), else back to the page.
     @inline(__always)
     static func freeOwnedValidated(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>,
                                    _ block: UnsafeMutableRawPointer) {
-        if page.pointee.flags & PageFlags.binned == 0 || !Bins.push(heap, Int(page.pointee.sizeClass), block) {
+        Bins.tick(heap)
+        if !Bins.push(heap, Int(page.pointee.sizeClass), block) {
             freeLocal(heap, page, block)
         }
     }
@@ -200,11 +205,7 @@ enum Free {
             // The page has room again: back into its class queue.
             Pages.setFlags(page, page.pointee.flags & ~PageFlags.inFull)
             Heaps.remove(Heaps.fullQueue(heap), page)
-            let c = Int(page.pointee.sizeClass)
-            let q = Heaps.queue(heap, c)
-            let wasEmpty = q.pointee.first == nil
-            Heaps.pushBack(q, page)
-            if wasEmpty { Heaps.updateDirect(heap, c) }
+            Heaps.pushBack(Heaps.queue(heap, Int(page.pointee.sizeClass)), page)
         }
         if page.pointee.used == 0 { retire(heap, page) }
     }
@@ -216,9 +217,7 @@ enum Free {
         let c = Int(page.pointee.sizeClass)
         let q = Heaps.queue(heap, c)
         if q.pointee.first == page && q.pointee.last == page && !heap.pointee.isExiting { return }
-        let wasFirst = q.pointee.first == page
         Heaps.remove(q, page)
-        if wasFirst { Heaps.updateDirect(heap, c) }
         Segments.releasePage(page)
     }
 

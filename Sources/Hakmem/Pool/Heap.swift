@@ -1,5 +1,5 @@
-// Heap.swift -- per-thread heaps: creation (from a pool, never unmapped), the page
-// queues of each size class, and the thread's direct table.
+// Heap.swift -- per-thread heaps: creation (from a pool, never unmapped) and the page
+// queues of each size class (the bins are in Bin.swift).
 // Only the owner thread touches a heap's queues; other threads touch only
 // `remoteFree` (atomically).
 
@@ -59,8 +59,8 @@ enum Heaps {
             .initializeMemory(as: UInt8.self, repeating: 0,
                               count: Heap.totalSize - MemoryLayout<UInt>.stride)
         _ = AtomicWord.exchange(remoteFreeWord(heap), 0)
-        Bins.initialize(heap)
         hak_tls_heap_set(UnsafeMutableRawPointer(heap))
+        Bins.initialize(heap)
         Stats.threadStarted()
         Startup.registerHooks()
         ThreadExit.attach(heap)
@@ -113,23 +113,5 @@ enum Heaps {
         if let n = page.pointee.next { n.pointee.prev = page.pointee.prev } else { q.pointee.last = page.pointee.prev }
         page.pointee.next = nil
         page.pointee.prev = nil
-    }
-
-    /// Points the calling thread's direct slots of tiny class `c` at the first page of
-    /// its queue (or at the empty page). Call after every change of that first page.
-    static func updateDirect(_ heap: UnsafeMutablePointer<Heap>, _ c: Int) {
-        // Checked and stats modes keep every slot on the empty page: all mallocs take
-        // the slow path.
-        if c >= SizeClass.tinyCount || Options.slowPathsOnly { return }
-        let target = queue(heap, c).pointee.first.map { UnsafeMutableRawPointer($0) } ?? hak_empty_page_address()
-        let slots = hak_tls_direct_slots()
-        let range = SizeClass.directSlots(c)
-        for i in range.first...range.last { slots[i] = target }
-    }
-
-    /// Resets the calling thread's direct table to the empty page.
-    static func clearDirect() {
-        let slots = hak_tls_direct_slots()
-        for i in 0..<Int(HAK_DIRECT_SLOTS) { slots[i] = hak_empty_page_address() }
     }
 }

@@ -42,7 +42,8 @@ enum Pages {
 
     @inline(__always)
     static func updateFreeLimit(_ page: UnsafeMutablePointer<Page>) {
-        page.pointee.freeLimit = page.pointee.flags == 0 ? page.pointee.carvedLimit : 0
+        let slow = page.pointee.flags & (PageFlags.binned | PageFlags.slowFree) != 0
+        page.pointee.freeLimit = slow ? 0 : page.pointee.carvedLimit
     }
 
     /// Refills `page.free` from the owner's local frees or fresh blocks.

@@ -78,7 +78,7 @@ enum Stats {
     static func wouldHit(_ heap: UnsafeMutablePointer<Heap>, size: UInt) -> Bool {
         if size > UInt(Size.poolMax) { return false }
         let c = SizeClass.of(Int(size))
-        if c >= SizeClass.tinyCount && Bins.bin(heap, c).pointee.count > 0 { return true }
+        if Bins.bin(heap, c).pointee.count > 0 { return true }
         return Heaps.queue(heap, c).pointee.first?.pointee.free != nil
     }
 
@@ -174,7 +174,9 @@ enum Stats {
             tl.append(decimal: AtomicWord.loadRelaxed(t))
             tl.append(" with a heap, ")
             tl.append(decimal: AtomicWord.loadRelaxed(t + 8))
-            tl.append(" exited\n")
+            tl.append(" exited; ")
+            tl.append(decimal: UInt(Abandoned.pageCount))
+            tl.append(" abandoned pages\n")
             tl.write()
         }
     }
