@@ -267,6 +267,24 @@ struct SegmentHeader {
     var isFreshZero: Bool
 }
 
+extension SegmentHeader {
+    /// Byte offsets of `cookie` and `kind` (a unit test checks them).
+    static let cookieOffset = 0
+    static let kindOffset = 8
+    /// `cookie` and `kind` of a header, read with raw loads: any thread reads them
+    /// (free, realloc, malloc_usable_size) while another may be updating the slice
+    /// masks of the same pooled segment under Locks.segments, and a Swift access to
+    /// `pointee` covers the whole header. Both are fixed while the segment is mapped.
+    @inline(__always)
+    static func cookie(_ header: UnsafeMutablePointer<SegmentHeader>) -> UInt {
+        UnsafeRawPointer(header).load(fromByteOffset: cookieOffset, as: UInt.self)
+    }
+    @inline(__always)
+    static func kind(_ header: UnsafeMutablePointer<SegmentHeader>) -> UInt32 {
+        UnsafeRawPointer(header).load(fromByteOffset: kindOffset, as: UInt32.self)
+    }
+}
+
 enum SegmentKind {
     static let pooled: UInt32 = 1
     static let large: UInt32 = 2

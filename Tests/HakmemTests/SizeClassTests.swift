@@ -77,6 +77,8 @@ import Testing
         #expect(MemoryLayout<Page>.offset(of: \Page.free) == 0)
         #expect(MemoryLayout<Page>.offset(of: \Page.heap) == Page.heapOffset)
         #expect(MemoryLayout<Page>.offset(of: \Page.carvedLimit) == Page.carvedLimitOffset)
+        #expect(MemoryLayout<SegmentHeader>.offset(of: \SegmentHeader.cookie) == SegmentHeader.cookieOffset)
+        #expect(MemoryLayout<SegmentHeader>.offset(of: \SegmentHeader.kind) == SegmentHeader.kindOffset)
         #expect(MemoryLayout<Heap>.offset(of: \Heap.remoteFree) == 0)
         #expect(MemoryLayout<Heap>.offset(of: \Heap.full) == Heap.fullOffset)
         #expect(SegmentLayout.metadataEnd <= Geometry.sliceSize)

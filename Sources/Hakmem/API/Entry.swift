@@ -20,7 +20,7 @@ public func hak_calloc(_ count: UInt, _ size: UInt) -> UnsafeMutableRawPointer? 
     if overflow { return Alloc.outOfMemory() }
     guard let p = Alloc.malloc(total) else { return nil }
     if total > UInt(Size.poolMax), let h = Segments.header(containing: UInt(bitPattern: p)),
-       h.pointee.kind == SegmentKind.large, h.pointee.isFreshZero {
+       SegmentHeader.kind(h) == SegmentKind.large, h.pointee.isFreshZero {
         return p   // fresh mmap memory is already zero
     }
     p.initializeMemory(as: UInt8.self, repeating: 0, count: Int(total))
@@ -40,7 +40,7 @@ public func hak_realloc(_ pointer: UnsafeMutableRawPointer?, _ size: UInt) -> Un
         Free.notOurs(pointer, operation: "realloc")
     }
     let oldUsable: Int
-    if header.pointee.kind == SegmentKind.large {
+    if SegmentHeader.kind(header) == SegmentKind.large {
         Large.validateBlock(header, pointer, operation: "realloc")
         if size > UInt(Size.poolMax) {
             if let moved = Large.reallocate(header, pointer, size: size) { return moved }
@@ -119,7 +119,7 @@ public func hak_malloc_usable_size(_ pointer: UnsafeMutableRawPointer?) -> UInt 
     guard let header = Segments.header(containing: UInt(bitPattern: pointer)) else {
         Free.notOurs(pointer, operation: "malloc_usable_size")
     }
-    if header.pointee.kind == SegmentKind.large {
+    if SegmentHeader.kind(header) == SegmentKind.large {
         Large.validateBlock(header, pointer, operation: "malloc_usable_size")
         return UInt(Large.usableSize(header, pointer))
     }

@@ -147,7 +147,7 @@ enum Large {
     /// (double free), not an interior pointer.
     static func validateBlock(_ header: UnsafeMutablePointer<SegmentHeader>, _ pointer: UnsafeMutableRawPointer,
                               operation: StaticString) {
-        if header.pointee.cookie != UInt(bitPattern: header) ^ Secret.cookie {
+        if SegmentHeader.cookie(header) != UInt(bitPattern: header) ^ Secret.cookie {
             Report.fatal("large block header corrupted", pointer: pointer)
         }
         if header.pointee.userBlock == pointer { return }

@@ -56,6 +56,9 @@ enum Alloc {
         if size > UInt(Size.poolMax) { return Large.allocate(size: size, alignment: 16) }
         let c = SizeClass.of(Int(size))
         if let block = Bins.pop(heap, c) { return block }
+        // Other threads' frees of this heap's blocks go back to their pages before the
+        // pages are asked for more (or a new page is made).
+        if AtomicWord.loadRelaxed(Heaps.remoteFreeWord(heap)) != 0 { Free.collectRemote(heap) }
         guard let block = allocate(heap, c) else { return nil }
         if c < SizeClass.tinyCount, let page = Heaps.queue(heap, c).pointee.first {
             Bins.fill(heap, c, from: page)

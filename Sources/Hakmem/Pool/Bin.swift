@@ -96,13 +96,21 @@ enum Bins {
         return true
     }
 
+    /// Most bytes of blocks one fill moves into a bin.
+    static let fillBytes = 8192
+
     /// Moves up to half a bin of free blocks from `page` (the page of Tiny class `c`
     /// that malloc just took a block from) into the bin, which must be empty, so the
     /// next mallocs of the class take the fast path. Blocks keep the page's list order
     /// (the first of the list is popped first) and are tagged free with word 0 zeroed.
     static func fill(_ heap: UnsafeMutablePointer<Heap>, _ c: Int, from page: UnsafeMutablePointer<Page>) {
         let b = bin(heap, c)
-        let target = Int(b.pointee.limit / 2)
+        // Half a bin, but at most fillBytes of blocks (at least 4): a batch of big Tiny
+        // blocks would carve and touch memory the thread may never use.
+        let byBytes = fillBytes / Int(b.pointee.blockSize)
+        var target = Int(b.pointee.limit / 2)
+        if target > byBytes { target = byBytes < 4 ? 4 : byBytes }
+        if target > Int(b.pointee.limit) { target = Int(b.pointee.limit) }
         if b.pointee.count != 0 || target == 0 { return }
         let s = slots(b)
         var count = 0

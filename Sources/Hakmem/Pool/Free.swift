@@ -117,7 +117,7 @@ enum Free {
         guard let header = Segments.header(containing: address) else {
             notOurs(pointer, operation: "free")
         }
-        if header.pointee.kind == SegmentKind.large {
+        if SegmentHeader.kind(header) == SegmentKind.large {
             Large.free(header, pointer)
             return
         }
@@ -137,7 +137,7 @@ enum Free {
     /// `pointer` is a live block hakmem handed out; reports and aborts otherwise.
     static func validPage(_ header: UnsafeMutablePointer<SegmentHeader>, _ pointer: UnsafeMutableRawPointer,
                           operation: StaticString) -> UnsafeMutablePointer<Page> {
-        if header.pointee.cookie != UInt(bitPattern: header) ^ Secret.cookie {
+        if SegmentHeader.cookie(header) != UInt(bitPattern: header) ^ Secret.cookie {
             Report.fatal("segment header corrupted", pointer: pointer)
         }
         let page = pageOf(pointer)

@@ -70,7 +70,7 @@ enum Stats {
     /// around the user bytes) is counted in one class either way.
     static func row(of pointer: UnsafeMutableRawPointer) -> Int? {
         guard let header = Segments.header(containing: UInt(bitPattern: pointer)) else { return nil }
-        if header.pointee.kind == SegmentKind.large { return SizeClass.count }
+        if SegmentHeader.kind(header) == SegmentKind.large { return SizeClass.count }
         return Int(Free.pageOf(pointer).pointee.sizeClass)
     }
 
@@ -85,7 +85,7 @@ enum Stats {
     /// Bytes of the hakmem block holding `pointer` (what site live bytes count).
     static func blockBytes(_ pointer: UnsafeMutableRawPointer) -> UInt {
         guard let header = Segments.header(containing: UInt(bitPattern: pointer)) else { return 0 }
-        if header.pointee.kind == SegmentKind.large { return UInt(Large.usableSize(header, pointer)) }
+        if SegmentHeader.kind(header) == SegmentKind.large { return UInt(Large.usableSize(header, pointer)) }
         return UInt(Free.pageOf(pointer).pointee.blockSize)
     }
 
