@@ -18,9 +18,10 @@ enum Options {
     nonisolated(unsafe) static var threadCacheBytes = 2 << 20
     /// HAKMEM_QUARANTINE_MB (default 64): bytes of freed blocks checked mode holds back.
     nonisolated(unsafe) static var quarantineBytes = 64 << 20
-    /// HAKMEM_PURGE_DELAY_MS (default 10): how long freed pages stay resident before
-    /// their memory is returned to the OS.
-    nonisolated(unsafe) static var purgeDelayNanoseconds: UInt64 = 10_000_000
+    /// HAKMEM_PURGE_DELAY_MS (default 50): how long freed pages stay resident before
+    /// their memory is returned to the OS (10 ms cost bench_mid_large_mt a third of its
+    /// throughput in purge-then-refault page faults; docs/perf-log.md).
+    nonisolated(unsafe) static var purgeDelayNanoseconds: UInt64 = 50_000_000
     /// HAKMEM_LARGE_CACHE_MB (default 64): bytes of freed large mappings kept for reuse.
     nonisolated(unsafe) static var largeCacheBytes = 64 << 20
 

@@ -103,7 +103,7 @@ check_var HAKMEM_STATS 1 "stats on"
 out=$(banner HAKMEM_VERBOSE=0)
 echo "$out" | grep -q "hakmem: 0\." && pass config_HAKMEM_VERBOSE || fail config_HAKMEM_VERBOSE "$out"
 out=$(HAKMEM_PURGE_DELAY_MS=99999999999 LD_PRELOAD="$LIB" HAKMEM_VERBOSE=1 ls -d / 2>&1 >/dev/null)
-echo "$out" | grep -q "malformed HAKMEM_PURGE_DELAY_MS" && echo "$out" | grep -q "purge delay 10 ms" \
+echo "$out" | grep -q "malformed HAKMEM_PURGE_DELAY_MS" && echo "$out" | grep -q "purge delay 50 ms" \
     && pass config_out_of_range || fail config_out_of_range "$out"
 out=$(HAKMEM_CHEKC=1 LD_PRELOAD="$LIB" ls -d / 2>&1 >/dev/null)
 echo "$out" | grep -q "unknown variable HAKMEM_CHEKC" && pass config_unknown_variable || fail config_unknown_variable "$out"
