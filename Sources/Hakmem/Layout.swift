@@ -142,6 +142,14 @@ enum Block {
         slot.storeBytes(of: UInt(bitPattern: slot) ^ Secret.tagKey, toByteOffset: 8, as: UInt.self)
         #endif
     }
+    /// Zeroes word 0 of a free block that enters a bin with a link in it (the fast pop
+    /// clears only the tag: the link, `next ^ slot ^ linkKey`, must not reach the user).
+    @inline(__always)
+    static func clearLink(_ slot: UnsafeMutableRawPointer) {
+        #if !HAKMEM_UNHARDENED
+        slot.storeBytes(of: UInt(0), as: UInt.self)
+        #endif
+    }
     /// Clears the free tag as a block leaves a bin on the malloc fast path (word 0 of a
     /// binned block holds no link: zeroed by Bins.fill, or the user's own data).
     @inline(__always)

@@ -32,8 +32,8 @@ enum Abandoned {
     static func abandonHeap(_ heap: UnsafeMutablePointer<Heap>) {
         heap.pointee.isExiting = true
         RemoteBatch.flush(heap)
+        Free.collectRemote(heap)      // (into the bins: flushed next)
         Bins.flushAll(heap)
-        Free.collectRemote(heap)
         SpinLock.lock(Locks.abandoned)
         for c in 0..<SizeClass.count { abandonQueue(Heaps.queue(heap, c)) }
         abandonQueue(Heaps.fullQueue(heap))

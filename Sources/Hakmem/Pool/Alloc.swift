@@ -56,9 +56,12 @@ enum Alloc {
         if size > UInt(Size.poolMax) { return Large.allocate(size: size, alignment: 16) }
         let c = SizeClass.of(Int(size))
         if let block = Bins.pop(heap, c) { return block }
-        // Other threads' frees of this heap's blocks go back to their pages before the
-        // pages are asked for more (or a new page is made).
-        if AtomicWord.loadRelaxed(Heaps.remoteFreeWord(heap)) != 0 { Free.collectRemote(heap) }
+        // Other threads' frees of this heap's blocks come back (into the bins while
+        // they have room, else to their pages) before the pages are asked for more.
+        if AtomicWord.loadRelaxed(Heaps.remoteFreeWord(heap)) != 0 {
+            Free.collectRemote(heap)
+            if let block = Bins.pop(heap, c) { return block }
+        }
         guard let block = allocate(heap, c) else { return nil }
         if c < SizeClass.tinyCount, let page = Heaps.queue(heap, c).pointee.first {
             Bins.fill(heap, c, from: page)
@@ -81,7 +84,12 @@ enum Alloc {
     static func alignedCore(_ heap: UnsafeMutablePointer<Heap>, _ size: UInt, alignment: UInt) -> UnsafeMutableRawPointer? {
         if alignment <= UInt(Size.poolAlignmentMax) && size <= UInt(Size.poolMax) {
             let c = SizeClass.aligned(Int(size), alignment: Int(alignment))
-            if c >= 0 { return allocate(heap, c) }
+            if c >= 0 {
+                // Every block of such a class is aligned (size a multiple of the
+                // alignment, page start slice-aligned), so binned blocks qualify too.
+                if let block = Bins.pop(heap, c) { return block }
+                return allocate(heap, c)
+            }
         }
         return Large.allocate(size: size, alignment: Int(alignment))
     }

@@ -99,6 +99,21 @@ enum Bins {
     /// Most bytes of blocks one fill moves into a bin.
     static let fillBytes = 8192
 
+    /// Caches a collected remote free (validated, tagged, link zeroed) if bin `c` has
+    /// room (and, for Mid/L2.5, the heap's budget allows); never flushes.
+    static func offer(_ heap: UnsafeMutablePointer<Heap>, _ c: Int, _ block: UnsafeMutableRawPointer) -> Bool {
+        let b = bin(heap, c)
+        let count = b.pointee.count
+        if count >= b.pointee.limit { return false }
+        if c >= SizeClass.tinyCount {
+            if heap.pointee.binnedBytes &+ Int(b.pointee.blockSize) > Options.threadCacheBytes { return false }
+            heap.pointee.binnedBytes &+= Int(b.pointee.blockSize)
+        }
+        slots(b)[Int(count)] = block
+        b.pointee.count = count &+ 1
+        return true
+    }
+
     /// Moves up to half a bin of free blocks from `page` (the page of Tiny class `c`
     /// that malloc just took a block from) into the bin, which must be empty, so the
     /// next mallocs of the class take the fast path. Blocks keep the page's list order

@@ -261,8 +261,9 @@ enum Free {
         return next
     }
 
-    /// Takes every block other threads freed into `heap` and frees it locally (or
-    /// re-dispatches it if the page changed owner since it was pushed).
+    /// Takes every block other threads freed into `heap`: into its bin while the bin has
+    /// room, else back to its page (or re-dispatched if the page changed owner since it
+    /// was pushed).
     @inline(never)
     static func collectRemote(_ heap: UnsafeMutablePointer<Heap>) {
         var list = UnsafeMutableRawPointer(bitPattern: AtomicWord.exchange(Heaps.remoteFreeWord(heap), 0))
@@ -271,7 +272,8 @@ enum Free {
             let page = pageOf(block)
             heap.pointee.collected &+= 1
             if AtomicWord.loadRelaxed(ownerWord(page)) == UInt(bitPattern: heap) {
-                freeLocal(heap, page, block)
+                Block.clearLink(block)
+                if !Bins.offer(heap, Int(page.pointee.sizeClass), block) { freeLocal(heap, page, block) }
             } else {
                 freeRemote(page, block)
             }
