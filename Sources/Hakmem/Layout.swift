@@ -44,7 +44,9 @@
 // Heap:
 //   queues[c] holds pages of class c with (probably) free blocks; allocation takes
 //   blocks from the first one.
-//   bins[c] holds free (tagged) blocks of pages the heap owns; for a Tiny class c,
+//   bins[c] holds free (tagged) blocks of class c: of pages the heap owns, and for a
+//   Tiny class also of pages other heaps own (freed by this thread; such a block goes
+//   back to its owner when the bin flushes, see Bins.flush); for a Tiny class c,
 //   hak_tls_direct[] points at bins[c] for the sizes of c (at the empty bin before the
 //   thread has a heap, and always in checked and stats modes).
 //   remoteFree is a lock-free stack (push: CAS by any thread; pop-all: exchange by
@@ -171,7 +173,8 @@ enum Block {
 /// Descriptor of one page: a run of slices holding blocks of one size class.
 /// Lives in its segment's header (out of band: a block overflow cannot reach it).
 /// Descriptors are Page.slotBytes apart and cache-line aligned; every field the free
-/// fast path touches lies in the first 64 bytes (the malloc fast path reads no page).
+/// paths of an owner touch (fast path, and freeOwned for Mid/L2.5 blocks) lies in the
+/// first 64 bytes (the malloc fast path reads no page).
 struct Page {
     /// Free blocks to allocate from.
     var free: UnsafeMutableRawPointer?
@@ -179,7 +182,11 @@ struct Page {
     var used: UInt32
     /// Offset of the owner heap's bin of this class from the heap (Bins.offset): the
     /// owner's fast free pushes on heap + binOffset.
-    var binOffset: UInt32
+    var binOffset: UInt16
+    /// `PageFlags` bits. Written only through Pages.setFlags (which keeps freeLimit).
+    var flags: UInt8
+    /// Size class of the blocks.
+    var sizeClass: UInt8
     /// Blocks freed by the owner thread; moved to `free` when `free` runs dry.
     var localFree: UnsafeMutableRawPointer?
     /// The owner's fast free test (Free.free): `carvedLimit` for a Tiny page in the
@@ -210,10 +217,6 @@ struct Page {
     var capacity: UInt32
     /// Blocks that fit in the page.
     var reserved: UInt32
-    /// `PageFlags` bits. Written only through Pages.setFlags (which keeps freeLimit).
-    var flags: UInt8
-    /// Size class of the blocks.
-    var sizeClass: UInt8
     /// First slice index of the page in its segment.
     var sliceIndex: UInt8
     /// Size of each block in bytes (a multiple of 16).
@@ -234,6 +237,26 @@ extension Page {
     static let heapOffset = 32
     /// Byte offset of `carvedLimit` (read by other threads: Free.freeOthers).
     static let carvedLimitOffset = 56
+    /// Byte offsets of the fields fixed for a page's life that other threads read.
+    static let sizeClassOffset = 15
+    static let divMagicOffset = 40
+    static let startOffset = 48
+
+    /// `start`, `divMagic` and `sizeClass` of a page another thread may own, read with
+    /// raw loads: its owner updates other fields meanwhile, and a Swift access to
+    /// `pointee` covers the whole descriptor. They do not change while the page lives.
+    @inline(__always)
+    static func sharedStart(_ page: UnsafeMutablePointer<Page>) -> UInt {
+        UnsafeRawPointer(page).load(fromByteOffset: startOffset, as: UInt.self)
+    }
+    @inline(__always)
+    static func sharedDivMagic(_ page: UnsafeMutablePointer<Page>) -> UInt {
+        UnsafeRawPointer(page).load(fromByteOffset: divMagicOffset, as: UInt.self)
+    }
+    @inline(__always)
+    static func sharedSizeClass(_ page: UnsafeMutablePointer<Page>) -> Int {
+        Int(UnsafeRawPointer(page).load(fromByteOffset: sizeClassOffset, as: UInt8.self))
+    }
 }
 
 enum PageFlags {

@@ -77,6 +77,9 @@ import Testing
         #expect(MemoryLayout<Page>.offset(of: \Page.free) == 0)
         #expect(MemoryLayout<Page>.offset(of: \Page.heap) == Page.heapOffset)
         #expect(MemoryLayout<Page>.offset(of: \Page.carvedLimit) == Page.carvedLimitOffset)
+        #expect(MemoryLayout<Page>.offset(of: \Page.sizeClass) == Page.sizeClassOffset)
+        #expect(MemoryLayout<Page>.offset(of: \Page.divMagic) == Page.divMagicOffset)
+        #expect(MemoryLayout<Page>.offset(of: \Page.start) == Page.startOffset)
         #expect(MemoryLayout<SegmentHeader>.offset(of: \SegmentHeader.cookie) == SegmentHeader.cookieOffset)
         #expect(MemoryLayout<SegmentHeader>.offset(of: \SegmentHeader.kind) == SegmentHeader.kindOffset)
         #expect(MemoryLayout<Heap>.offset(of: \Heap.remoteFree) == 0)
@@ -85,10 +88,12 @@ import Testing
         #expect(MemoryLayout<Page>.size <= Page.slotBytes)
         #expect(MemoryLayout<Bin>.stride + 8 <= 256)   // the C empty bin is 256 bytes
         #expect(MemoryLayout<Bin>.stride == Bins.slotsOffset)
+        #expect(Bins.offset(SizeClass.count - 1) <= Int(UInt16.max))   // Page.binOffset
         #expect(Bins.slotsOffset + Bins.capacity * 8 <= Bins.stride)
         // every field a fast path reads is in the descriptor's first cache line
         for offset in [MemoryLayout<Page>.offset(of: \Page.free)!, MemoryLayout<Page>.offset(of: \Page.used)!,
                        MemoryLayout<Page>.offset(of: \Page.binOffset)!, MemoryLayout<Page>.offset(of: \Page.freeLimit)!,
+                       MemoryLayout<Page>.offset(of: \Page.flags)!, MemoryLayout<Page>.offset(of: \Page.sizeClass)!,
                        MemoryLayout<Page>.offset(of: \Page.localFree)!,
                        MemoryLayout<Page>.offset(of: \Page.heap)!, MemoryLayout<Page>.offset(of: \Page.divMagic)!,
                        MemoryLayout<Page>.offset(of: \Page.start)!, MemoryLayout<Page>.offset(of: \Page.carvedLimit)!] {

@@ -34,6 +34,7 @@ enum Abandoned {
         RemoteBatch.flush(heap)
         Free.collectRemote(heap)      // (into the bins: flushed next)
         Bins.flushAll(heap)
+        RemoteBatch.flush(heap)       // other heaps' blocks the bins held
         SpinLock.lock(Locks.abandoned)
         for c in 0..<SizeClass.count { abandonQueue(Heaps.queue(heap, c)) }
         abandonQueue(Heaps.fullQueue(heap))

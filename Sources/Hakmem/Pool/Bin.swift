@@ -145,7 +145,9 @@ enum Bins {
         b.pointee.count = UInt32(count)
     }
 
-    /// Returns all but the `keep` most recent blocks of bin `c` to their pages.
+    /// Returns all but the `keep` most recent blocks of bin `c` to their pages: the
+    /// heap's own directly, other heaps' blocks (Tiny bins cache them too) through the
+    /// thread's remote batch.
     @inline(never)
     static func flush(_ heap: UnsafeMutablePointer<Heap>, _ c: Int, keep: Int) {
         let b = bin(heap, c)
@@ -153,7 +155,14 @@ enum Bins {
         let count = Int(b.pointee.count)
         let leaving = count > keep ? count - keep : 0
         if leaving == 0 { return }
-        for i in 0..<leaving { Free.freeLocal(heap, Free.pageOf(s[i]), s[i]) }
+        for i in 0..<leaving {
+            let page = Free.pageOf(s[i])
+            if AtomicWord.loadRelaxed(Free.ownerWord(page)) == UInt(bitPattern: heap) {
+                Free.freeLocal(heap, page, s[i])
+            } else {
+                RemoteBatch.add(heap, page, s[i])
+            }
+        }
         for i in 0..<(count - leaving) { s[i] = s[i + leaving] }
         b.pointee.count = UInt32(count - leaving)
         if c >= SizeClass.tinyCount { heap.pointee.binnedBytes &-= leaving * Int(b.pointee.blockSize) }

@@ -61,21 +61,32 @@ enum Free {
     }
 
     /// A pooled block of a page the calling thread (which has a heap) does not own:
-    /// checked like the fast path does, then added to the thread's remote batch.
+    /// checked like the fast path does, then cached in the thread's bin (Tiny) or
+    /// added to the thread's remote batch.
     @inline(never)
     static func freeOthers(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>,
                            _ block: UnsafeMutableRawPointer) {
         // start and divMagic are fixed for the page's life; the owner may be raising
         // carvedLimit right now (see Page.carvedLimit).
         #if !HAKMEM_UNHARDENED
-        guard let start = page.pointee.start,
-              Pages.blockKey(page, offset: UInt(bitPattern: block) &- UInt(bitPattern: start))
+        let start = Page.sharedStart(page)
+        guard start != 0,
+              (UInt(bitPattern: block) &- start) &* Page.sharedDivMagic(page)
                 < AtomicWord.loadRelaxed(UnsafeMutableRawPointer(page) + Page.carvedLimitOffset),
               !Block.isTaggedFree(block)
         else { invalidOrDoubleFree(page, block) }
         #endif
         Block.tagFree(block)
         Bins.tick(heap)
+        // A Tiny block of a live owner stays with the thread that freed it (its bin),
+        // while the bin has room, as in a tcmalloc thread cache: the next malloc of the
+        // class here reuses it while it is hot in this core's cache; a flush or decay
+        // sends such blocks to their owners in remote batches (Bins.flush). A block of an
+        // abandoned page goes on at once, so that this thread adopts the page and its
+        // next frees into it take the owner's fast path (RemoteBatch.add).
+        let c = Page.sharedSizeClass(page)
+        if c < SizeClass.tinyCount && AtomicWord.loadRelaxed(ownerWord(page)) != Page.noOwner
+            && Bins.offer(heap, c, block) { return }
         RemoteBatch.add(heap, page, block)
     }
 

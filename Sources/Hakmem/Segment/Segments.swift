@@ -111,10 +111,11 @@ enum Segments {
         let blockSize = SizeClass.blockSize(sizeClass)
         let area = UnsafeMutableRawPointer(s) + first << Geometry.sliceShift
         page.pointee = Page(
-            free: nil, used: 0, binOffset: UInt32(Bins.offset(sizeClass)), localFree: nil,
+            free: nil, used: 0, binOffset: UInt16(Bins.offset(sizeClass)), flags: 0,
+            sizeClass: UInt8(sizeClass), localFree: nil,
             freeLimit: 0, heap: heap, divMagic: 0, start: area, carvedLimit: 0, capacity: 0,
-            reserved: UInt32((slices << Geometry.sliceShift) / blockSize), flags: 0,
-            sizeClass: UInt8(sizeClass), sliceIndex: UInt8(first), blockSize: blockSize,
+            reserved: UInt32((slices << Geometry.sliceShift) / blockSize),
+            sliceIndex: UInt8(first), blockSize: blockSize,
             sliceCount: UInt8(slices), next: nil, prev: nil)
         Pages.setDivision(page, blockSize: blockSize)
         Pages.setFlags(page, (sizeClass >= SizeClass.tinyCount ? PageFlags.binned : 0)
