@@ -115,6 +115,52 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         #expect(Invariants.check(heap: owner) == nil)
     }
 
+    @Test func aTinyBlockFreedByAnotherThreadIsReusedThereThenReturnsToItsOwner() {
+        let block = SendablePointer(p: hak_malloc(48)!)
+        let owner = Heaps.current()!
+        let c = SizeClass.of(48)
+        let seen = LockedBox()
+        onNewThread {
+            let mine = hak_malloc(48)!   // (a thread gets its heap on its first malloc)
+            hak_free(block.p)
+            // The block waits in this thread's bin (not in the owner's remote list) and
+            // is the next block of its class this thread gets.
+            let again = hak_malloc(48)!
+            seen.set([SendablePointer(p: again)])
+            hak_free(again)
+            hak_free(mine)
+        }
+        #expect(seen.get().first?.p == block.p)
+        // The thread exited: its bins went back to the owners, through remoteFree.
+        #expect(AtomicWord.load(Heaps.remoteFreeWord(owner)) != 0)
+        Free.collectRemote(owner)
+        let bin = Bins.bin(owner, c)
+        let slots = Bins.slots(bin)
+        #expect((0..<Int(bin.pointee.count)).contains { slots[$0] == block.p })
+        #expect(Invariants.check(heap: owner) == nil)
+        #expect(hak_malloc(48) == block.p)   // and the owner reuses it first
+        hak_free(block.p)
+    }
+
+    @Test func aDecayStepGivesBackTheOlderHalfOfOneBin() {
+        let heap = Heaps.currentOrCreate()!
+        let c = SizeClass.of(200)
+        Bins.flushAll(heap)
+        let blocks = (0..<20).map { _ in hak_malloc(200)! }
+        Bins.flushAll(heap)
+        for b in blocks { hak_free(b) }
+        let bin = Bins.bin(heap, c)
+        #expect(bin.pointee.count == 20)
+        // Walk the round robin to class c: the step there halves the bin, keeping the
+        // most recently freed blocks.
+        heap.pointee.decayNext = c
+        Bins.decayStep(heap)
+        #expect(bin.pointee.count == 10)
+        #expect(Bins.slots(bin)[9] == blocks[19])
+        #expect(Invariants.check(heap: heap) == nil)
+        Bins.flushAll(heap)
+    }
+
     @Test func anExitedThreadsPagesAreAbandonedThenFreedAndAdopted() {
         let box = LockedBox()
         onNewThread {
