@@ -77,7 +77,6 @@ enum Free {
         else { invalidOrDoubleFree(page, block) }
         #endif
         Block.tagFree(block)
-        Bins.tick(heap)
         // A Tiny block of a live owner stays with the thread that freed it (its bin),
         // while the bin has room, as in a tcmalloc thread cache: the next malloc of the
         // class here reuses it while it is hot in this core's cache; a flush or decay
@@ -86,7 +85,19 @@ enum Free {
         // next frees into it take the owner's fast path (RemoteBatch.add).
         let c = Page.sharedSizeClass(page)
         if c < SizeClass.tinyCount && AtomicWord.loadRelaxed(ownerWord(page)) != Page.noOwner
-            && Bins.offer(heap, c, block) { return }
+            && Bins.offer(heap, c, block) {
+            Bins.tick(heap)
+            return
+        }
+        sendToOwner(heap, page, block)
+    }
+
+    /// freeOthers' other half, out of line so that the common case above needs no
+    /// saved registers: the remote batch (or adoption of an abandoned page).
+    @inline(never)
+    static func sendToOwner(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>,
+                            _ block: UnsafeMutableRawPointer) {
+        Bins.tick(heap)
         RemoteBatch.add(heap, page, block)
     }
 
