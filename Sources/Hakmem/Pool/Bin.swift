@@ -1,8 +1,8 @@
 // Bin.swift -- per-thread LIFO caches of free blocks, one per size class (see Bin in
 // Layout.swift). A bin is a stack of block pointers inside the heap: the owner's
 // free of a block is a push, malloc pops the most recently freed block of the class.
-// Neither reads the block (no cache miss on a cold block, no link to corrupt); the
-// free tag written into the block still catches double frees.
+// Neither follows a link stored in the block (no cold link load on malloc, no link to
+// corrupt); the free tag written into the block still catches double frees.
 //
 // Tiny bins are the fast paths: malloc pops through hak_tls_direct (Alloc.malloc) and
 // the owner's free pushes through Page.binOffset (Free.free), both inline. When a Tiny
