@@ -99,8 +99,10 @@ enum Bins {
     /// Most bytes of blocks one fill moves into a bin.
     static let fillBytes = 8192
 
-    /// Caches a collected remote free (validated, tagged, link zeroed) if bin `c` has
-    /// room (and, for Mid/L2.5, the heap's budget allows); never flushes.
+    /// Caches a free block that did not come from this thread's own free of it (a
+    /// collected remote free, or another heap's Tiny block this thread frees):
+    /// validated, tagged, no link in word 0. Only if bin `c` has room (and, for
+    /// Mid/L2.5, the heap's budget allows); never flushes.
     static func offer(_ heap: UnsafeMutablePointer<Heap>, _ c: Int, _ block: UnsafeMutableRawPointer) -> Bool {
         let b = bin(heap, c)
         let count = b.pointee.count
