@@ -32,6 +32,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../statm.h"
+
 static atomic_int check_failures;
 static atomic_long check_count;
 
@@ -95,18 +97,6 @@ static inline size_t first_not(const void *p, size_t n, unsigned char c) {
     return (size_t)-1;
 }
 
-/* /proc/self/statm: field 0 = VM size, field 1 = resident, in pages. */
-static inline long statm_field_mib(int field) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f) return -1;
-    long v[2] = {0, 0};
-    int ok = fscanf(f, "%ld %ld", &v[0], &v[1]);
-    fclose(f);
-    if (ok != 2) return -1;
-    return v[field] * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
-}
-static inline long rss_mib(void) { return statm_field_mib(1); }
-static inline long vm_mib(void) { return statm_field_mib(0); }
 
 /* Path of the object that defines the given function address. */
 static inline const char *object_of(void *fn) {

@@ -45,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../statm.h"
+
 static atomic_int failures;
 static atomic_long checks;
 #define CHECK(cond, ...)                                                     \
@@ -94,14 +96,6 @@ static size_t check_prefix(const unsigned char *p, size_t keep, size_t n, uint64
     return (size_t)-1;
 }
 
-static long rss_mib(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    long vm = 0, rss = 0;
-    if (!f) return -1;
-    if (fscanf(f, "%ld %ld", &vm, &rss) != 2) rss = -1;
-    fclose(f);
-    return rss * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
-}
 static double now_s(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);

@@ -42,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../statm.h"
+
 #define MAXT 64
 #define SLOTS 2048
 #define XSLOTS 256
@@ -351,15 +353,6 @@ static void *worker(void *arg) {
     for (size_t i = 0; i < sizeof st / sizeof(long); i++) d[i] += src[i];
     pthread_mutex_unlock(&totals_mu);
     return NULL;
-}
-
-static long rss_mib(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    long vm = 0, rss = 0;
-    if (!f) return -1;
-    if (fscanf(f, "%ld %ld", &vm, &rss) != 2) rss = -1;
-    fclose(f);
-    return rss * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
 }
 
 int main(int argc, char **argv) {
