@@ -100,26 +100,21 @@ enum Size {
 ///           reported);
 ///   word 1: the free tag `slot ^ Secret.tagKey` while the block is free, so a second
 ///           free of it is detected in O(1).
-/// malloc zeroes both words when it hands the block out.
+/// A block taken from a page's list has both words zeroed (Alloc.pop, Bins.fill); a
+/// block leaving a bin has its tag cleared (no link lives in a binned block).
 /// Every read and write of these words goes through this type. Building with
 /// -DHAKMEM_UNHARDENED stores plain links and no tags (to measure what the checks
 /// cost; see docs/hardening.md).
 enum Block {
-    /// `next ^ slot` (with next == nil: `slot`): lets the Tiny fast path check that the
-    /// link stays in its 64 KiB page with one shift.
-    @inline(__always)
-    static func linkDelta(_ slot: UnsafeMutableRawPointer) -> UInt {
-        #if HAKMEM_UNHARDENED
-        return slot.load(as: UInt.self) ^ UInt(bitPattern: slot)
-        #else
-        return slot.load(as: UInt.self) ^ Secret.linkKey
-        #endif
-    }
-    /// The decoded link (unchecked: for lists whose links were checked when made or
-    /// that live only in hakmem's own structures).
+    /// The decoded link, unchecked (Pages.checkedNext and Free.checkedRemoteNext check
+    /// it before it is followed).
     @inline(__always)
     static func next(_ slot: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
-        UnsafeMutableRawPointer(bitPattern: linkDelta(slot) ^ UInt(bitPattern: slot))
+        #if HAKMEM_UNHARDENED
+        return slot.load(as: UnsafeMutableRawPointer?.self)
+        #else
+        return UnsafeMutableRawPointer(bitPattern: slot.load(as: UInt.self) ^ Secret.linkKey ^ UInt(bitPattern: slot))
+        #endif
     }
     @inline(__always)
     static func setNext(_ slot: UnsafeMutableRawPointer, _ next: UnsafeMutableRawPointer?) {

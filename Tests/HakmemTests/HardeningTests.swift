@@ -63,12 +63,12 @@ import Testing
         Block.setNext(slot, next)
         #expect(Block.next(slot) == next)
         #expect(slot.load(as: UInt.self) != UInt(bitPattern: next))
-        #expect(Block.linkDelta(slot) == UInt(bitPattern: next) ^ UInt(bitPattern: slot))
+        #expect(slot.load(as: UInt.self) ^ Secret.linkKey == UInt(bitPattern: next) ^ UInt(bitPattern: slot))
         Block.setNext(slot, nil)
         #expect(Block.next(slot) == nil)
         // A link overwritten with zeroes decodes far outside any 64 KiB page.
         slot.storeBytes(of: 0, as: UInt.self)
-        #expect(Block.linkDelta(slot) >> UInt(Geometry.sliceShift) != 0)
+        #expect((UInt(bitPattern: Block.next(slot)) ^ UInt(bitPattern: slot)) >> UInt(Geometry.sliceShift) != 0)
     }
 
     @Test func freeTagsMarkOnlyTheirOwnBlock() {

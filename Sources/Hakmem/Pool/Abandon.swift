@@ -31,10 +31,9 @@ enum Abandoned {
     /// to the pool. Runs on the exiting thread.
     static func abandonHeap(_ heap: UnsafeMutablePointer<Heap>) {
         heap.pointee.isExiting = true
-        RemoteBatch.flush(heap)
         Free.collectRemote(heap)      // (into the bins: flushed next)
         Bins.flushAll(heap)
-        RemoteBatch.flush(heap)       // other heaps' blocks the bins held
+        RemoteBatch.flush(heap)       // the pending batch and other heaps' blocks the bins held
         SpinLock.lock(Locks.abandoned)
         for c in 0..<SizeClass.count { abandonQueue(Heaps.queue(heap, c)) }
         abandonQueue(Heaps.fullQueue(heap))
