@@ -80,16 +80,20 @@ enum Bins {
     /// false if it is not cached (the bin is disabled, or the heap's Mid/L2.5 budget is
     /// spent: the bin is emptied then): the caller frees it to its page.
     static func push(_ heap: UnsafeMutablePointer<Heap>, _ c: Int, _ block: UnsafeMutableRawPointer) -> Bool {
-        if offer(heap, c, block) { return true }
         let b = bin(heap, c)
         let limit = b.pointee.limit
         if limit == 0 { return false }
-        if c >= SizeClass.tinyCount && heap.pointee.binnedBytes &+ Int(b.pointee.blockSize) > Options.threadCacheBytes {
+        let isMid = c >= SizeClass.tinyCount
+        if isMid && heap.pointee.binnedBytes &+ Int(b.pointee.blockSize) > Options.threadCacheBytes {
             flush(heap, c, keep: 0)
             return false
         }
-        flush(heap, c, keep: Int(limit / 2))   // the bin was full
-        return offer(heap, c, block)
+        if b.pointee.count >= limit { flush(heap, c, keep: Int(limit / 2)) }
+        let count = b.pointee.count
+        slots(b)[Int(count)] = block
+        b.pointee.count = count &+ 1
+        if isMid { heap.pointee.binnedBytes &+= Int(b.pointee.blockSize) }
+        return true
     }
 
     /// Most bytes of blocks one fill moves into a bin.
