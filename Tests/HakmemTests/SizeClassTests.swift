@@ -35,6 +35,13 @@ import Testing
         #expect(SizeClass.blockSize(SizeClass.l25First - 1) == Size.midMax)
     }
 
+    @Test func midTableLookupAgreesWithTheArithmeticForEveryPooledSize() {
+        SizeClass.fillMidTable()   // (idempotent; start-up fills it before any heap)
+        for size in 1...(Size.midMax + 4096) {
+            #expect(SizeClass.ofPooled(size) == SizeClass.of(size), "size \(size)")
+        }
+    }
+
     @Test func directSlotsCoverEveryTinySizeExactlyOnce() {
         var owner = [Int](repeating: -1, count: 65)
         for c in 0..<SizeClass.tinyCount {

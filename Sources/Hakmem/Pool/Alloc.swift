@@ -3,8 +3,10 @@
 // Fast path (`Alloc.malloc`, inlined into malloc): for a request <= 1 KiB, one TLS
 // load of the direct slot (the heap's bin of the size class), a pop from the bin's
 // stack, the free tag cleared. No calls, no atomics, no locks, no read of the block.
-// Everything else goes to `mallocSlow`: an empty bin is filled with a batch of blocks
-// from a page (Bins.fill), whose links are checked there.
+// Everything else goes to `mallocSlow`, whose first lines are the Mid/L2.5 fast path
+// (the class computed, a pop from the heap's bin); the rest is `mallocRefill`: an
+// empty Tiny bin is filled with a batch of blocks from a page (Bins.fill), whose
+// links are checked there.
 
 import CHakmemShim
 
@@ -26,10 +28,23 @@ enum Alloc {
         return mallocSlow(size)
     }
 
-    /// Every malloc that the fast path did not serve: first use of a thread, an empty
-    /// bin, sizes above the Tiny tier, checked and stats modes, and invalid sizes.
+    /// Every malloc that the fast path did not serve. Its first lines are the Mid/L2.5
+    /// fast path: a pop from the heap's bin of the class (no calls, no saved
+    /// registers); the rest (`mallocRefill`) is out of line.
     @inline(never)
     static func mallocSlow(_ size: UInt) -> UnsafeMutableRawPointer? {
+        // (checked and stats modes see every malloc: not from here)
+        if size <= UInt(Size.poolMax) && !Options.slowPathsOnly, let heap = Heaps.current(),
+           let block = Bins.pop(heap, SizeClass.ofPooled(Int(size))) {
+            return block
+        }
+        return mallocRefill(size)
+    }
+
+    /// A malloc the fast paths did not serve: first use of a thread, an empty bin,
+    /// Large sizes, checked and stats modes, and invalid sizes.
+    @inline(never)
+    static func mallocRefill(_ size: UInt) -> UnsafeMutableRawPointer? {
         if size > Size.requestMax { return outOfMemory() }
         guard let heap = Heaps.currentOrCreate() else { return outOfMemory() }
         Bins.tick(heap)

@@ -6,8 +6,9 @@
 // page is a Tiny page whose frees may take the fast path and that the pointer is a
 // carved block start, the free tag that the block is not already free; then the
 // block is tagged and pushed on the heap's bin of its class (heap + Page.binOffset).
-// No calls, no atomics, no locks. A full bin, owned Mid/L2.5 blocks and checked or
-// stats mode take `freeOwned`.
+// No calls, no atomics, no locks. Owned Mid/L2.5 blocks take `freeOwned`, whose first
+// lines are their fast path (the same checks and push, with the heap's byte budget);
+// a full bin and checked or stats mode go on to `freeOwnedSlow`.
 // Blocks of pages other threads own take `freeOthers` (the same checks, then the
 // thread's remote batch: one CAS per batch). Slow paths: NULL, foreign pointers,
 // Large blocks, threads without a heap, checked and stats modes, and invalid
@@ -48,7 +49,7 @@ enum Free {
                         return
                     }
                 }
-                freeOwned(page, block)
+                freeOwned(heapWord, page, block)
                 return
             }
             // (Not the page's flags: its owner may be changing them right now.)
@@ -101,11 +102,43 @@ enum Free {
         RemoteBatch.add(heap, page, block)
     }
 
-    /// A block of a page the calling thread owns that the fast path did not take:
-    /// Mid/L2.5 blocks, a full Tiny bin (flushed half to the pages first), checked and
-    /// stats modes, and pointers that are not carved block starts (reported).
+    /// A block of a page the calling thread owns that the Tiny fast path did not take.
+    /// Its first lines are the Mid/L2.5 fast path: the block checked and pushed on the
+    /// heap's bin while the bin and the heap's byte budget have room (no calls, no
+    /// saved registers). The rest goes to `freeOwnedSlow`.
     @inline(never)
-    static func freeOwned(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
+    static func freeOwned(_ heapWord: UInt, _ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
+        if page.pointee.flags & (PageFlags.binned | PageFlags.slowFree) == PageFlags.binned {
+            // A page in use has its start: no nil test (Pages.isBlockStart has one).
+            let key = Pages.blockKey(page, offset: UInt(bitPattern: block) &- UInt(bitPattern: page.pointee.start))
+            #if !HAKMEM_UNHARDENED
+            if key >= page.pointee.carvedLimit || Block.isTaggedFree(block) { invalidOrDoubleFree(page, block) }
+            #else
+            if key >= page.pointee.carvedLimit {
+                Report.invalid("free", "not the start of a block", pointer: block)
+            }
+            #endif
+            let heap = UnsafeMutablePointer<Heap>(bitPattern: heapWord).unsafelyUnwrapped
+            let bin = UnsafeMutablePointer<Bin>(bitPattern: UInt(bitPattern: heap) &+ UInt(page.pointee.binOffset))
+                .unsafelyUnwrapped
+            let count = bin.pointee.count
+            let bytes = heap.pointee.binnedBytes &+ Int(bin.pointee.blockSize)
+            if count < bin.pointee.limit && bytes <= Options.threadCacheBytes {
+                Block.tagFree(block)
+                Bins.slots(bin)[Int(truncatingIfNeeded: count)] = block
+                bin.pointee.count = count &+ 1
+                heap.pointee.binnedBytes = bytes
+                return
+            }
+        }
+        freeOwnedSlow(page, block)
+    }
+
+    /// The rest of `freeOwned`: a full bin (flushed to the pages first), an exhausted
+    /// Mid/L2.5 budget, checked and stats modes, and pointers that are not carved block
+    /// starts (reported).
+    @inline(never)
+    static func freeOwnedSlow(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
         if page.pointee.flags & PageFlags.slowFree != 0 {
             if Options.stats { Stats.noteFree(block) }
             if Options.checked { Checked.free(block); return }
