@@ -257,8 +257,8 @@ extension Page {
 enum PageFlags {
     /// The page is on its heap's full list.
     static let inFull: UInt8 = 1
-    /// Mid/L2.5 page: the owner's frees take the slow path (freeOwned), which pushes
-    /// them on the heap's bin with byte accounting (see Bin).
+    /// Mid/L2.5 page: the owner's frees leave the Tiny fast path for freeOwned, whose
+    /// first lines push them on the heap's bin with byte accounting (see Bin).
     static let binned: UInt8 = 2
     /// Checked or stats mode: every free of the page's blocks leaves the fast path
     /// (freeOwned dispatches to Checked.free / counts it).
@@ -335,8 +335,9 @@ struct PageQueue {
 /// the free tag (word 0 zero: no link to leak or corrupt). Reusing the most recently
 /// freed block of the class keeps it cache-hot, which page-ordered free lists cannot.
 /// Tiny bins are the malloc and free fast paths (reached through hak_tls_direct and
-/// Page.binOffset); Mid/L2.5 bins are pushed and popped on the slow paths, with their
-/// bytes accounted in Heap.binnedBytes.
+/// Page.binOffset); Mid/L2.5 bins are popped and pushed by the first lines of
+/// mallocSlow and freeOwned (no call, no saved register), with their bytes accounted in
+/// Heap.binnedBytes.
 ///   count <= limit <= Bins.capacity;
 ///   sum over Mid/L2.5 bins of count * blockSize == Heap.binnedBytes
 ///                                               <= Options.threadCacheBytes (+ one block)

@@ -7,8 +7,9 @@
 // Tiny bins are the fast paths: malloc pops through hak_tls_direct (Alloc.malloc) and
 // the owner's free pushes through Page.binOffset (Free.free), both inline. When a Tiny
 // bin is empty, the slow path takes a batch of blocks from a page (`fill`); when it is
-// full, the older half goes back to its pages (`flush`). Mid/L2.5 bins are used by the
-// slow paths one block at a time and are bounded in bytes per heap as well.
+// full, the older half goes back to its pages (`flush`). Mid/L2.5 bins are popped and
+// pushed by the first lines of Alloc.mallocSlow and Free.freeOwned (their fast paths),
+// one block at a time, and are bounded in bytes per heap as well.
 
 import CHakmemShim
 
