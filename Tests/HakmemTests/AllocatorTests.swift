@@ -115,6 +115,27 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         #expect(Invariants.check(heap: owner) == nil)
     }
 
+    @Test func aThreadThatOnlyFreesGetsAHeapAndBatchesItsRemoteFrees() {
+        let block = SendablePointer(p: hak_malloc(4000)!)   // a Mid block: never kept in bins
+        let owner = Heaps.current()!
+        Free.collectRemote(owner)
+        let ownerWord = SendablePointer(p: Heaps.remoteFreeWord(owner))
+        let facts = FlagBox()
+        onNewThread {
+            let hadHeap = Heaps.current() != nil
+            hak_free(block.p)
+            // The first free made the thread's heap; the block waits in its remote
+            // batch (one CAS per batch), not on the owner's remoteFree (a CAS per block).
+            facts.set([hadHeap, Heaps.current() != nil,
+                       AtomicWord.load(ownerWord.p) == 0])
+        }
+        #expect(facts.get() == [false, true, true])
+        // The thread's exit flushed the batch to the owner.
+        #expect(AtomicWord.load(Heaps.remoteFreeWord(owner)) != 0)
+        Free.collectRemote(owner)
+        #expect(Invariants.check(heap: owner) == nil)
+    }
+
     @Test func aTinyBlockFreedByAnotherThreadIsReusedThereThenReturnsToItsOwner() {
         let block = SendablePointer(p: hak_malloc(48)!)
         let owner = Heaps.current()!
@@ -244,6 +265,13 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         #expect(hak_malloc_trim(0) == 1)
         #expect(Segments.purgedBytes > purgedBefore)
     }
+}
+
+final class FlagBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: [Bool] = []
+    func set(_ v: [Bool]) { lock.lock(); value = v; lock.unlock() }
+    func get() -> [Bool] { lock.lock(); defer { lock.unlock() }; return value }
 }
 
 final class LockedBox: @unchecked Sendable {

@@ -178,7 +178,10 @@ enum Free {
         }
         let page = validPage(header, pointer, operation: "free")
         Block.tagFree(pointer)
-        let heap = Heaps.current()
+        // A thread's first free makes its heap, as its first malloc would (tcmalloc does
+        // the same): a thread that only frees other threads' blocks (a consumer) then
+        // batches them (RemoteBatch) instead of one CAS on the owner per block.
+        let heap = Heaps.currentOrCreate()
         if let heap, AtomicWord.loadRelaxed(ownerWord(page)) == UInt(bitPattern: heap) {
             freeOwnedValidated(heap, page, pointer)
         } else if let heap {
