@@ -205,6 +205,21 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         #expect(Invariants.check(heap: Heaps.current()!) == nil)
     }
 
+    @Test func aBufferGrownInSmallStepsMovesAtMostFourTimesPerDoubling() {
+        var p = hak_malloc(1024)!
+        p.storeBytes(of: 0x5a, as: UInt8.self)
+        var moves = 0
+        for size in stride(from: 1040, through: 2048, by: 16) {
+            let q = hak_realloc(p, UInt(size))!
+            if q != p { moves += 1 }
+            #expect(q.load(as: UInt8.self) == 0x5a)
+            p = q
+        }
+        // 1024 -> 2048 spans 8 classes; each move takes a quarter more room.
+        #expect(moves >= 1 && moves <= 4, "moves \(moves)")
+        hak_free(p)
+    }
+
     @Test func largeBlocksUseTheirOwnMappingAndTheSegmentMap() {
         let size = 5 << 20
         let p = hak_malloc(UInt(size))!

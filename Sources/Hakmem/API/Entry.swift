@@ -36,23 +36,34 @@ public func hak_realloc(_ pointer: UnsafeMutableRawPointer?, _ size: UInt) -> Un
     }
     if size > Size.requestMax { return Alloc.outOfMemory() }
     if Options.checked { return Checked.reallocate(pointer, size) }
-    guard let header = Segments.header(containing: UInt(bitPattern: pointer)) else {
-        Free.notOurs(pointer, operation: "realloc")
-    }
     let oldUsable: Int
-    if SegmentHeader.kind(header) == SegmentKind.large {
+    if Segments.mapEntry(UInt(bitPattern: pointer)) == 1 {
+        // A pooled block: the free fast path's checks (a free slice's page, the
+        // sentinel, has no start and fails the block-start test).
+        let page = Free.pageOf(pointer)
+        Free.checkFreeable(page, pointer)
+        oldUsable = page.pointee.blockSize
+        // Same block if the new size still fits and wastes at most half of it.
+        if size <= UInt(oldUsable) && size &* 2 >= UInt(oldUsable) { return pointer }
+    } else {
+        guard let header = Segments.header(containing: UInt(bitPattern: pointer)) else {
+            Free.notOurs(pointer, operation: "realloc")
+        }
         Large.validateBlock(header, pointer, operation: "realloc")
         if size > UInt(Size.poolMax) {
             if let moved = Large.reallocate(header, pointer, size: size) { return moved }
         }
         oldUsable = Large.usableSize(header, pointer)
-    } else {
-        let page = Free.validPage(header, pointer, operation: "realloc")
-        oldUsable = page.pointee.blockSize
-        // Same block if the new size still fits and wastes at most half of it.
-        if size <= UInt(oldUsable) && size &* 2 >= UInt(oldUsable) { return pointer }
     }
-    guard let fresh = Alloc.malloc(size) else { return nil }
+    // A pooled block that grows gets at least a quarter more room: a buffer grown in
+    // small steps moves at most about four times per doubling (as with 4 classes per
+    // doubling) instead of once per class (8 per doubling below 32 KiB).
+    var request = size
+    if size > UInt(oldUsable) && oldUsable <= Size.poolMax {
+        let roomy = UInt(oldUsable &+ oldUsable >> 2)
+        if roomy > request && roomy <= UInt(Size.poolMax) { request = roomy }
+    }
+    guard let fresh = Alloc.malloc(request) else { return nil }
     fresh.copyMemory(from: pointer, byteCount: min(Int(size), oldUsable))
     Free.free(pointer)
     return fresh
