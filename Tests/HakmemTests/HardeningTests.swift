@@ -87,6 +87,20 @@ import Testing
         #expect(!Block.isTaggedFree(a))
     }
 
+    @Test func canaryBytesAreNeverASCIISoTextAndNULOverflowsAlwaysShow() {
+        Startup.ensure()
+        var seen = Set<UInt8>()
+        for slot in stride(from: 0x7f00_0000_0000 as UInt, to: 0x7f00_0001_0000, by: 16) {
+            let user = UnsafeMutableRawPointer(bitPattern: slot)!
+            for i in 0..<Checked.canaryBytes {
+                let byte = Checked.canaryByte(user, i)
+                #expect(byte >= 0x80, "canary byte \(i) of \(slot): \(byte)")
+                seen.insert(byte)
+            }
+        }
+        #expect(seen.count == 128)   // still every non-ASCII value: secret-derived, not fixed
+    }
+
     @Test func mallocClearsTheTagAndFreeSetsIt() {
         // Test threads are reused, so the bin may hold blocks another test wrote: empty
         // it, so the next blocks come from a page (through Bins.fill).

@@ -134,9 +134,12 @@ enum Checked {
 
     // MARK: Canary and poison
 
+    /// Byte `i` of the canary after `user`: secret-derived, and never ASCII (high bit
+    /// set), so that an overflow of text or of a NUL terminator always changes it (a
+    /// random byte equal to the overflowing one went unnoticed 1 time in 256).
     @inline(__always)
     static func canaryByte(_ user: UnsafeMutableRawPointer, _ i: Int) -> UInt8 {
-        UInt8(truncatingIfNeeded: (UInt(bitPattern: user) ^ Secret.tagKey) >> UInt((i & 7) * 8)) ^ UInt8(i)
+        (UInt8(truncatingIfNeeded: (UInt(bitPattern: user) ^ Secret.tagKey) >> UInt((i & 7) * 8)) ^ UInt8(i)) | 0x80
     }
 
     static func writeCanary(_ user: UnsafeMutableRawPointer, size: Int) {
