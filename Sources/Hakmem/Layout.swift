@@ -376,6 +376,10 @@ struct Heap {
     var decayNext: Int
     /// The thread has started exiting; do not keep empty pages around.
     var isExiting: Bool
+    /// The thread has taken malloc's slow path (its heap may have been made by a free).
+    /// Only then does it keep other heaps' Tiny blocks in its bins (Free.freeOthers): a
+    /// thread that only frees would pin them there until decay.
+    var hasAllocated: Bool
 
     static let abandonedMarker: UInt = 1
     /// Byte offset of `full` (checked by a unit test, as Page.heapOffset).

@@ -117,6 +117,7 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
 
     @Test func aThreadThatOnlyFreesGetsAHeapAndBatchesItsRemoteFrees() {
         let block = SendablePointer(p: hak_malloc(4000)!)   // a Mid block: never kept in bins
+        let tiny = SendablePointer(p: hak_malloc(48)!)
         let owner = Heaps.current()!
         Free.collectRemote(owner)
         let ownerWord = SendablePointer(p: Heaps.remoteFreeWord(owner))
@@ -126,10 +127,15 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
             hak_free(block.p)
             // The first free made the thread's heap; the block waits in its remote
             // batch (one CAS per batch), not on the owner's remoteFree (a CAS per block).
-            facts.set([hadHeap, Heaps.current() != nil,
-                       AtomicWord.load(ownerWord.p) == 0])
+            let heap = Heaps.current()
+            let batched = AtomicWord.load(ownerWord.p) == 0
+            // A thread that has not allocated keeps no other heap's Tiny block in its
+            // bins (it would pin them): the block joins the batch.
+            hak_free(tiny.p)
+            let binEmpty = heap.map { Bins.bin($0, SizeClass.of(48)).pointee.count == 0 } ?? false
+            facts.set([hadHeap, heap != nil, batched, binEmpty])
         }
-        #expect(facts.get() == [false, true, true])
+        #expect(facts.get() == [false, true, true, true])
         // The thread's exit flushed the batch to the owner.
         #expect(AtomicWord.load(Heaps.remoteFreeWord(owner)) != 0)
         Free.collectRemote(owner)

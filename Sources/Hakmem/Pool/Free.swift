@@ -79,14 +79,14 @@ enum Free {
         #endif
         Block.tagFree(block)
         // A Tiny block of a live owner stays with the thread that freed it (its bin),
-        // while the bin has room, as in a tcmalloc thread cache: the next malloc of the
+        // while the bin has room and the thread allocates too, as in a tcmalloc thread cache: the next malloc of the
         // class here reuses it while it is hot in this core's cache; a flush or decay
         // sends such blocks to their owners in remote batches (Bins.flush). A block of an
         // abandoned page goes on at once, so that this thread adopts the page and its
         // next frees into it take the owner's fast path (RemoteBatch.add).
         let c = Page.sharedSizeClass(page)
-        if c < SizeClass.tinyCount && AtomicWord.loadRelaxed(ownerWord(page)) != Page.noOwner
-            && Bins.offer(heap, c, block) {
+        if c < SizeClass.tinyCount && heap.pointee.hasAllocated
+            && AtomicWord.loadRelaxed(ownerWord(page)) != Page.noOwner && Bins.offer(heap, c, block) {
             Bins.tick(heap)
             return
         }
