@@ -154,7 +154,7 @@ enum Free {
         let address = UInt(bitPattern: block)
         return Segments.pageOf(
             UnsafeMutablePointer<SegmentHeader>(bitPattern: address & ~Geometry.segmentMask).unsafelyUnwrapped,
-            slice: Int(truncatingIfNeeded: address >> UInt(Geometry.sliceShift)) & 63).pointee
+            address: address).pointee
     }
 
     /// Every free the fast path did not finish.

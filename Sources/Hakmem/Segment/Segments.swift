@@ -57,11 +57,27 @@ enum Segments {
 
     // MARK: Pages
 
+    /// The pageOf entry of slice `slice` of `segment` (in the segment's colour row, see
+    /// SegmentLayout).
     @inline(__always)
     static func pageOf(_ segment: UnsafeMutablePointer<SegmentHeader>, slice: Int)
         -> UnsafeMutablePointer<UnsafeMutablePointer<Page>> {
+        pageOf(segment, entry: SegmentLayout.pageOfEntry(UInt(bitPattern: segment)) &+ slice)
+    }
+
+    /// The pageOf entry of an address inside `segment`: its bits 16...24 (slice and
+    /// colour), one shift and one mask on the free fast path.
+    @inline(__always)
+    static func pageOf(_ segment: UnsafeMutablePointer<SegmentHeader>, address: UInt)
+        -> UnsafeMutablePointer<UnsafeMutablePointer<Page>> {
+        pageOf(segment, entry: SegmentLayout.pageOfEntry(address))
+    }
+
+    @inline(__always)
+    static func pageOf(_ segment: UnsafeMutablePointer<SegmentHeader>, entry: Int)
+        -> UnsafeMutablePointer<UnsafeMutablePointer<Page>> {
         (UnsafeMutableRawPointer(segment) + SegmentLayout.pageOfOffset)
-            .assumingMemoryBound(to: UnsafeMutablePointer<Page>.self) + slice
+            .assumingMemoryBound(to: UnsafeMutablePointer<Page>.self) + entry
     }
 
     /// The descriptor of the page starting at slice `i` (descriptor 0, of the metadata
