@@ -226,6 +226,22 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         hak_free(p)
     }
 
+    @Test func reallocReturnsAnOutgrownMidBlockToItsPageNotTheBin() {
+        let heap = Heaps.currentOrCreate()!
+        let p = hak_malloc(4000)!
+        let bin = Bins.bin(heap, SizeClass.of(4000))
+        let binned = bin.pointee.count
+        let pg = page(of: p)
+        let used = pg.pointee.used
+        let q = hak_realloc(p, 20000)!
+        #expect(q != p)
+        #expect(bin.pointee.count == binned)
+        #expect(pg.pointee.used == used - 1)
+        #expect(Block.isTaggedFree(p))
+        hak_free(q)
+        #expect(Invariants.check(heap: heap) == nil)
+    }
+
     @Test func largeBlocksUseTheirOwnMappingAndTheSegmentMap() {
         let size = 5 << 20
         let p = hak_malloc(UInt(size))!

@@ -65,7 +65,7 @@ public func hak_realloc(_ pointer: UnsafeMutableRawPointer?, _ size: UInt) -> Un
     }
     guard let fresh = Alloc.malloc(request) else { return nil }
     fresh.copyMemory(from: pointer, byteCount: min(Int(size), oldUsable))
-    Free.free(pointer)
+    Free.freeOutgrown(pointer, usable: oldUsable)
     return fresh
 }
 

@@ -148,6 +148,25 @@ enum Free {
         freeOwnedValidated(Heaps.current().unsafelyUnwrapped, page, block)
     }
 
+    /// Frees the block realloc just moved out of (validated by realloc). A Mid/L2.5
+    /// block of the caller's own page goes straight back to its page, not to the bin:
+    /// binned, the buffers that growing objects leave behind kept their pages resident
+    /// (bench_realloc, 2000 objects: peak RSS 21.4 MB, 15.1 MB this way; mimalloc 14.9;
+    /// throughput within noise). Tiny blocks, other threads' blocks and the slow-path
+    /// modes take the plain free.
+    static func freeOutgrown(_ block: UnsafeMutableRawPointer, usable: Int) {
+        if usable > Size.tinyMax && usable <= Size.poolMax && !Options.slowPathsOnly,
+           Segments.mapEntry(UInt(bitPattern: block)) == 1, let heap = Heaps.current() {
+            let page = pageOf(block)
+            if AtomicWord.loadRelaxed(ownerWord(page)) == UInt(bitPattern: heap) {
+                Block.tagFree(block)
+                freeLocal(heap, page, block)
+                return
+            }
+        }
+        free(block)
+    }
+
     /// The page descriptor of a block known to be in a pooled segment.
     @inline(__always)
     static func pageOf(_ block: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
