@@ -54,7 +54,8 @@
 // Segment (pooled):
 //   bit i of usedSlices  <=>  slice i belongs to a live page (bit 0: the header).
 //   pageOf[colour][i] == &pages[first slice of the page covering i], or &pages[0] (the
-//   sentinel: heap == nil, never handed out) for a free slice; colour = bits 22...24 of
+//   sentinel: heap == nil, start == nil, carvedLimit == 0, so it fails every block-start
+//   test; never handed out) for a free slice; colour = bits 22...24 of
 //   the segment's address (SegmentLayout); the other rows are unused.
 //   bit i of dirtySlices => slice i is free and may still be resident; such slices are
 //   madvise(DONTNEED)ed once `purgeAt` has passed.

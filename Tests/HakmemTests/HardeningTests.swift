@@ -87,6 +87,19 @@ import Testing
         #expect(!Block.isTaggedFree(a))
     }
 
+    @Test func theFreeSliceSentinelFailsEveryBlockStartTest() {
+        let p = hak_malloc(48)!
+        defer { hak_free(p) }
+        let header = UnsafeMutablePointer<SegmentHeader>(
+            bitPattern: UInt(bitPattern: p) & ~Geometry.segmentMask)!
+        let sentinel = Segments.page(header, 0)
+        // Pages.isBlockStart has no nil test for `start`: the sentinel must fail anyway.
+        #expect(sentinel.pointee.start == nil)
+        for offset in stride(from: 0, to: Geometry.segmentSize, by: 16 * 1021) {
+            #expect(!Pages.isBlockStart(sentinel, UInt(bitPattern: header) &+ UInt(offset)))
+        }
+    }
+
     @Test func canaryBytesAreNeverASCIISoTextAndNULOverflowsAlwaysShow() {
         Startup.ensure()
         var seen = Set<UInt8>()

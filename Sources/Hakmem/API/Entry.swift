@@ -37,11 +37,13 @@ public func hak_realloc(_ pointer: UnsafeMutableRawPointer?, _ size: UInt) -> Un
     if size > Size.requestMax { return Alloc.outOfMemory() }
     if Options.checked { return Checked.reallocate(pointer, size) }
     let oldUsable: Int
+    var pooledPage: UnsafeMutablePointer<Page>? = nil
     if Segments.mapEntry(UInt(bitPattern: pointer)) == 1 {
         // A pooled block: the free fast path's checks (a free slice's page, the
-        // sentinel, has no start and fails the block-start test).
+        // sentinel, fails the block-start test).
         let page = Free.pageOf(pointer)
         Free.checkFreeable(page, pointer)
+        pooledPage = page
         oldUsable = page.pointee.blockSize
         // Same block if the new size still fits and wastes at most half of it.
         if size <= UInt(oldUsable) && size &* 2 >= UInt(oldUsable) { return pointer }
@@ -65,7 +67,7 @@ public func hak_realloc(_ pointer: UnsafeMutableRawPointer?, _ size: UInt) -> Un
     }
     guard let fresh = Alloc.malloc(request) else { return nil }
     fresh.copyMemory(from: pointer, byteCount: min(Int(size), oldUsable))
-    Free.freeOutgrown(pointer, usable: oldUsable)
+    if let pooledPage { Free.freeOutgrown(pooledPage, pointer) } else { Free.free(pointer) }
     return fresh
 }
 

@@ -79,43 +79,51 @@ enum Bins {
         return block
     }
 
-    /// Caches a block the owner thread frees (already validated and tagged free);
-    /// false if it is not cached (the bin is disabled, or the heap's Mid/L2.5 budget is
-    /// spent: the bin is emptied then): the caller frees it to its page.
+    /// Caches a block the owner thread frees (already validated and tagged free) on the
+    /// slow paths, flushing the older half of a full bin first; false if it is not
+    /// cached (the bin is disabled, or the heap's Mid/L2.5 budget is spent: the bin is
+    /// emptied then): the caller frees it to its page.
     static func push(_ heap: UnsafeMutablePointer<Heap>, _ c: Int, _ block: UnsafeMutableRawPointer) -> Bool {
+        if offer(heap, c, block) { return true }
         let b = bin(heap, c)
         let limit = b.pointee.limit
         if limit == 0 { return false }
-        let isMid = c >= SizeClass.tinyCount
-        if isMid && heap.pointee.binnedBytes &+ Int(b.pointee.blockSize) > Options.threadCacheBytes {
+        if c >= SizeClass.tinyCount && heap.pointee.binnedBytes &+ Int(b.pointee.blockSize) > Options.threadCacheBytes {
             flush(heap, c, keep: 0)
             return false
         }
-        if b.pointee.count >= limit { flush(heap, c, keep: Int(limit / 2)) }
-        let count = b.pointee.count
-        slots(b)[Int(count)] = block
-        b.pointee.count = count &+ 1
-        if isMid { heap.pointee.binnedBytes &+= Int(b.pointee.blockSize) }
-        return true
+        flush(heap, c, keep: Int(limit / 2))
+        return offer(heap, c, block)
     }
 
     /// Most bytes of blocks one fill moves into a bin.
     static let fillBytes = 8192
 
-    /// Caches a free block that did not come from this thread's own free of it (a
-    /// collected remote free, or another heap's Tiny block this thread frees):
-    /// validated, tagged, no link in word 0. Only if bin `c` has room (and, for
-    /// Mid/L2.5, the heap's budget allows); never flushes.
+    /// Caches a validated free block (no link in word 0) in bin `c` if it has room (and,
+    /// for Mid/L2.5, the heap's budget allows); never flushes. Callers: push, collected
+    /// remote frees, and other heaps' Tiny blocks this thread frees.
     static func offer(_ heap: UnsafeMutablePointer<Heap>, _ c: Int, _ block: UnsafeMutableRawPointer) -> Bool {
         let b = bin(heap, c)
+        if c >= SizeClass.tinyCount { return offerMid(heap, b, block) }
         let count = b.pointee.count
         if count >= b.pointee.limit { return false }
-        if c >= SizeClass.tinyCount {
-            if heap.pointee.binnedBytes &+ Int(b.pointee.blockSize) > Options.threadCacheBytes { return false }
-            heap.pointee.binnedBytes &+= Int(b.pointee.blockSize)
-        }
         slots(b)[Int(count)] = block
         b.pointee.count = count &+ 1
+        return true
+    }
+
+    /// `offer` for Mid/L2.5 bin `b` of `heap`: room in the bin and in the heap's byte
+    /// budget, then the push with its bytes accounted. Also the owner's Mid/L2.5 free
+    /// fast path (Free.freeOwned), which finds `b` through Page.binOffset.
+    @inline(__always)
+    static func offerMid(_ heap: UnsafeMutablePointer<Heap>, _ b: UnsafeMutablePointer<Bin>,
+                         _ block: UnsafeMutableRawPointer) -> Bool {
+        let count = b.pointee.count
+        let bytes = heap.pointee.binnedBytes &+ Int(b.pointee.blockSize)
+        if count >= b.pointee.limit || bytes > Options.threadCacheBytes { return false }
+        slots(b)[Int(truncatingIfNeeded: count)] = block
+        b.pointee.count = count &+ 1
+        heap.pointee.binnedBytes = bytes
         return true
     }
 

@@ -70,17 +70,16 @@ enum Free {
         // start and divMagic are fixed for the page's life; the owner may be raising
         // carvedLimit right now (see Page.carvedLimit).
         #if !HAKMEM_UNHARDENED
-        let start = Page.sharedStart(page)
-        guard start != 0,
-              (UInt(bitPattern: block) &- start) &* Page.sharedDivMagic(page)
+        guard (UInt(bitPattern: block) &- Page.sharedStart(page)) &* Page.sharedDivMagic(page)
                 < AtomicWord.loadRelaxed(UnsafeMutableRawPointer(page) + Page.carvedLimitOffset),
               !Block.isTaggedFree(block)
         else { invalidOrDoubleFree(page, block) }
         #endif
         Block.tagFree(block)
         // A Tiny block of a live owner stays with the thread that freed it (its bin),
-        // while the bin has room and the thread allocates too, as in a tcmalloc thread cache: the next malloc of the
-        // class here reuses it while it is hot in this core's cache; a flush or decay
+        // while the bin has room and the thread allocates too, as in a tcmalloc thread
+        // cache: the next malloc of the class here reuses it while it is hot in this
+        // core's cache; a flush or decay
         // sends such blocks to their owners in remote batches (Bins.flush). A block of an
         // abandoned page goes on at once, so that this thread adopts the page and its
         // next frees into it take the owner's fast path (RemoteBatch.add).
@@ -109,27 +108,13 @@ enum Free {
     @inline(never)
     static func freeOwned(_ heapWord: UInt, _ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
         if page.pointee.flags & (PageFlags.binned | PageFlags.slowFree) == PageFlags.binned {
-            // A page in use has its start: no nil test (Pages.isBlockStart has one).
-            let key = Pages.blockKey(page, offset: UInt(bitPattern: block) &- UInt(bitPattern: page.pointee.start))
-            #if !HAKMEM_UNHARDENED
-            if key >= page.pointee.carvedLimit || Block.isTaggedFree(block) { invalidOrDoubleFree(page, block) }
-            #else
-            if key >= page.pointee.carvedLimit {
-                Report.invalid("free", "not the start of a block", pointer: block)
-            }
-            #endif
+            checkFreeable(page, block)
+            Block.tagFree(block)
             let heap = UnsafeMutablePointer<Heap>(bitPattern: heapWord).unsafelyUnwrapped
-            let bin = UnsafeMutablePointer<Bin>(bitPattern: UInt(bitPattern: heap) &+ UInt(page.pointee.binOffset))
+            let bin = UnsafeMutablePointer<Bin>(bitPattern: heapWord &+ UInt(page.pointee.binOffset))
                 .unsafelyUnwrapped
-            let count = bin.pointee.count
-            let bytes = heap.pointee.binnedBytes &+ Int(bin.pointee.blockSize)
-            if count < bin.pointee.limit && bytes <= Options.threadCacheBytes {
-                Block.tagFree(block)
-                Bins.slots(bin)[Int(truncatingIfNeeded: count)] = block
-                bin.pointee.count = count &+ 1
-                heap.pointee.binnedBytes = bytes
-                return
-            }
+            if Bins.offerMid(heap, bin, block) { return }
+            Block.clearTag(block)   // (rare: freeOwnedSlow checks the block again)
         }
         freeOwnedSlow(page, block)
     }
@@ -148,21 +133,19 @@ enum Free {
         freeOwnedValidated(Heaps.current().unsafelyUnwrapped, page, block)
     }
 
-    /// Frees the block realloc just moved out of (validated by realloc). A Mid/L2.5
-    /// block of the caller's own page goes straight back to its page, not to the bin:
-    /// binned, the buffers that growing objects leave behind kept their pages resident
-    /// (bench_realloc, 2000 objects: peak RSS 21.4 MB, 15.1 MB this way; mimalloc 14.9;
-    /// throughput within noise). Tiny blocks, other threads' blocks and the slow-path
-    /// modes take the plain free.
-    static func freeOutgrown(_ block: UnsafeMutableRawPointer, usable: Int) {
-        if usable > Size.tinyMax && usable <= Size.poolMax && !Options.slowPathsOnly,
-           Segments.mapEntry(UInt(bitPattern: block)) == 1, let heap = Heaps.current() {
-            let page = pageOf(block)
-            if AtomicWord.loadRelaxed(ownerWord(page)) == UInt(bitPattern: heap) {
-                Block.tagFree(block)
-                freeLocal(heap, page, block)
-                return
-            }
+    /// Frees the pooled block of `page` that realloc just moved out of (validated by
+    /// realloc). A Mid/L2.5 block of the caller's own page goes straight back to its
+    /// page, not to the bin: binned, the buffers that growing objects leave behind kept
+    /// their pages resident (bench_realloc, 2000 objects: peak RSS 21.4 MB, 15.1 MB this
+    /// way; mimalloc 14.9; throughput within noise). Tiny blocks, other threads' blocks
+    /// and the slow-path modes take the plain free.
+    static func freeOutgrown(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
+        // (The owner first: another owner may be changing the page's flags.)
+        if let heap = Heaps.current(), AtomicWord.loadRelaxed(ownerWord(page)) == UInt(bitPattern: heap),
+           page.pointee.flags & (PageFlags.binned | PageFlags.slowFree) == PageFlags.binned {
+            Block.tagFree(block)
+            freeLocal(heap, page, block)
+            return
         }
         free(block)
     }

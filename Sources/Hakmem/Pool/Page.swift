@@ -75,11 +75,12 @@ enum Pages {
         page.pointee.divMagic &* UInt(page.pointee.blockSize)
     }
 
-    /// True if `address` is the start of a block carved from `page`.
+    /// True if `address` is the start of a block carved from `page`. No nil test for
+    /// `start`: the only descriptor without one that a lookup can return is the sentinel,
+    /// whose carvedLimit is 0, so no key is below it.
     @inline(__always)
     static func isBlockStart(_ page: UnsafeMutablePointer<Page>, _ address: UInt) -> Bool {
-        guard let start = page.pointee.start else { return false }
-        return blockKey(page, offset: address &- UInt(bitPattern: start)) < page.pointee.carvedLimit
+        blockKey(page, offset: address &- UInt(bitPattern: page.pointee.start)) < page.pointee.carvedLimit
     }
 
     /// Sets the block-start constants of an empty page of `blockSize`-byte blocks.
