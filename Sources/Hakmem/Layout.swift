@@ -352,18 +352,19 @@ struct PageQueue {
 /// freed block of the class keeps it cache-hot, which page-ordered free lists cannot.
 /// Tiny bins are the malloc and free fast paths (reached through hak_tls_direct and
 /// Page.binOffset); Mid/L2.5 bins are popped and pushed by the first lines of
-/// mallocSlow and freeOwned (no call, no saved register), with their bytes accounted in
-/// Heap.binnedBytes.
+/// mallocSlow and freeOwned (no call, no saved register), with their blocks charged to
+/// the heap's budget (Heap.binnedCharge).
 ///   count <= limit <= Bins.capacity;
-///   sum over Mid/L2.5 bins of count * blockSize == Heap.binnedBytes
-///                                               <= Options.threadCacheBytes (+ one block)
+///   charge == 0 (Tiny), blockSize (Mid), 4 * blockSize (L2.5);
+///   sum over bins of count * charge == Heap.binnedCharge <= Options.threadCacheBytes
 /// MUST keep `count` first: the empty bin in the C shim is all zeroes (count 0).
 struct Bin {
     var count: UInt32
     var limit: UInt32
-    /// Block size of the class (Mid/L2.5 push and pop account bytes).
+    /// Block size of the class.
     var blockSize: UInt32
-    var reserved: UInt32
+    /// What one cached block costs of the heap's budget (see Bins.charge).
+    var charge: UInt32
 }
 
 /// Per-thread heap: owns pages, serves the thread's allocations lock-free.
@@ -378,8 +379,8 @@ struct Heap {
     var poolNext: UnsafeMutablePointer<Heap>?
     /// Remote frees this heap has collected (diagnostics).
     var collected: UInt
-    /// Bytes sitting in this heap's Mid/L2.5 bins.
-    var binnedBytes: Int
+    /// What the blocks in this heap's bins cost of its budget (Bin.charge each).
+    var binnedCharge: Int
     /// Blocks this thread freed for another heap (`remoteBatchOwner`), chained and
     /// published to that heap's remoteFree with one CAS (RemoteBatch.swift).
     var remoteBatchOwner: UInt
@@ -403,5 +404,5 @@ struct Heap {
     static let queuesOffset = (MemoryLayout<Heap>.stride + 15) & ~15
     static let binsOffset = (queuesOffset + SizeClass.count * MemoryLayout<PageQueue>.stride + 63) & ~63
     static let totalSize = binsOffset + SizeClass.count * Bins.stride
-    // Bin bounds: Options.threadCacheBytes per heap, 1/8 of it per class.
+    // Bin bounds: Options.threadCacheBytes of charge (Bins.charge) per heap, 1/8 of it per class.
 }

@@ -13,9 +13,10 @@ enum Options {
     nonisolated(unsafe) static var stats = false
     /// checked || stats: every malloc and free takes a slow path.
     nonisolated(unsafe) static var slowPathsOnly = false
-    /// HAKMEM_THREAD_CACHE_KB (default 2048): most bytes one thread keeps in its
-    /// Mid/L2.5 bins; a bin holds at most 1/8 of it.
-    nonisolated(unsafe) static var threadCacheBytes = 2 << 20
+    /// HAKMEM_THREAD_CACHE_KB (default 8192): the budget of one thread's Mid/L2.5 bins
+    /// (Bins.charge: an L2.5 block counts four times its size); a bin holds at most
+    /// 1/8 of it.
+    nonisolated(unsafe) static var threadCacheBytes = 8 << 20
     /// HAKMEM_QUARANTINE_MB (default 64): bytes of freed blocks checked mode holds back.
     nonisolated(unsafe) static var quarantineBytes = 64 << 20
     /// HAKMEM_PURGE_DELAY_MS (default 50): how long freed pages stay resident before

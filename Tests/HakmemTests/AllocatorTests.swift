@@ -242,6 +242,32 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         #expect(Invariants.check(heap: heap) == nil)
     }
 
+    @Test func theBudgetKeepsAMegabyteOfOneMidClassAndChargesL25BlocksFourfold() {
+        onNewThread {
+            let heap = Heaps.currentOrCreate()!
+            let mid = SizeClass.of(32 * 1024)
+            let midBlocks = (0..<32).map { _ in hak_malloc(32 * 1024)! }
+            for p in midBlocks { hak_free(p) }
+            // random_mixed ws=400 16..32768 needs this much of a class at hand.
+            #expect(Int(Bins.bin(heap, mid).pointee.count) * 32 * 1024 >= 1 << 20)
+            #expect(heap.pointee.binnedCharge == Int(Bins.bin(heap, mid).pointee.count) * 32 * 1024)
+            let before = heap.pointee.binnedCharge
+            let l25 = SizeClass.of(64 * 1024)
+            let big = (0..<2).map { _ in hak_malloc(64 * 1024)! }
+            for p in big { hak_free(p) }
+            #expect(Bins.bin(heap, l25).pointee.count == 2)
+            #expect(heap.pointee.binnedCharge == before + 2 * 4 * 64 * 1024)
+            // Many big blocks of many classes: the charge stays within the budget.
+            var blocks: [UnsafeMutableRawPointer] = []
+            for size in stride(from: 40 * 1024, through: 1 << 20, by: 24 * 1024) {
+                for _ in 0..<3 { blocks.append(hak_malloc(UInt(size))!) }
+            }
+            for p in blocks { hak_free(p) }
+            #expect(heap.pointee.binnedCharge <= Options.threadCacheBytes)
+            #expect(Invariants.check(heap: heap) == nil)
+        }
+    }
+
     @Test func largeBlocksUseTheirOwnMappingAndTheSegmentMap() {
         let size = 5 << 20
         let p = hak_malloc(UInt(size))!

@@ -58,9 +58,9 @@ enum Invariants {
             for i in 0..<Int(bin.pointee.count) where !Block.isTaggedFree(slots[i]) || Int(Free.pageOf(slots[i]).pointee.sizeClass) != c {
                 return "bin blocks are free blocks of the bin's class"
             }
-            if c >= SizeClass.tinyCount { binned += Int(bin.pointee.count) * SizeClass.blockSize(c) }
+            binned += Int(bin.pointee.count) * Bins.charge(c)
         }
-        if binned != heap.pointee.binnedBytes { return "binnedBytes == sum of bin bytes" }
+        if binned != heap.pointee.binnedCharge { return "binnedCharge == sum of bin charges" }
         var page = Heaps.fullQueue(heap).pointee.first
         while let p = page {
             if p.pointee.flags & PageFlags.inFull == 0 { return "full list pages carry inFull" }
