@@ -94,14 +94,15 @@ enum Bins {
 
     /// Caches a block the owner thread frees (already validated and tagged free) on the
     /// slow paths, flushing the older half of a full bin first; false if it is not
-    /// cached (the bin is disabled, or the heap's Mid/L2.5 budget is spent: the bin is
-    /// emptied then): the caller frees it to its page.
+    /// cached (the bin is disabled, or the heap's budget is spent: the bin is emptied
+    /// then): the caller frees it to its page.
     static func push(_ heap: UnsafeMutablePointer<Heap>, _ c: Int, _ block: UnsafeMutableRawPointer) -> Bool {
         if offer(heap, c, block) { return true }
         let b = bin(heap, c)
         let limit = b.pointee.limit
         if limit == 0 { return false }
-        if c >= SizeClass.tinyCount && heap.pointee.binnedCharge &+ Int(b.pointee.charge) > Options.threadCacheBytes {
+        // (Never for a Tiny bin: it charges nothing.)
+        if heap.pointee.binnedCharge &+ Int(b.pointee.charge) > Options.threadCacheBytes {
             flush(heap, c, keep: 0)
             return false
         }
@@ -112,25 +113,19 @@ enum Bins {
     /// Most bytes of blocks one fill moves into a bin.
     static let fillBytes = 8192
 
-    /// Caches a validated free block (no link in word 0) in bin `c` if it has room (and,
-    /// for Mid/L2.5, the heap's budget allows); never flushes. Callers: push, collected
+    /// Caches a validated free block (no link in word 0) in bin `c` if it has room and
+    /// the heap's budget allows its charge; never flushes. Callers: push, collected
     /// remote frees, and other heaps' Tiny blocks this thread frees.
     static func offer(_ heap: UnsafeMutablePointer<Heap>, _ c: Int, _ block: UnsafeMutableRawPointer) -> Bool {
-        let b = bin(heap, c)
-        if c >= SizeClass.tinyCount { return offerMid(heap, b, block) }
-        let count = b.pointee.count
-        if count >= b.pointee.limit { return false }
-        slots(b)[Int(count)] = block
-        b.pointee.count = count &+ 1
-        return true
+        offer(heap, bin: bin(heap, c), block)
     }
 
-    /// `offer` for Mid/L2.5 bin `b` of `heap`: room in the bin and in the heap's byte
-    /// budget, then the push with its bytes accounted. Also the owner's Mid/L2.5 free
-    /// fast path (Free.freeOwned), which finds `b` through Page.binOffset.
+    /// `offer` for bin `b` of `heap`: room in the bin and in the heap's budget, then the
+    /// push with its charge added. Also the owner's Mid/L2.5 free fast path
+    /// (Free.freeOwned), which finds `b` through Page.binOffset.
     @inline(__always)
-    static func offerMid(_ heap: UnsafeMutablePointer<Heap>, _ b: UnsafeMutablePointer<Bin>,
-                         _ block: UnsafeMutableRawPointer) -> Bool {
+    static func offer(_ heap: UnsafeMutablePointer<Heap>, bin b: UnsafeMutablePointer<Bin>,
+                      _ block: UnsafeMutableRawPointer) -> Bool {
         let count = b.pointee.count
         let charged = heap.pointee.binnedCharge &+ Int(b.pointee.charge)
         if count >= b.pointee.limit || charged > Options.threadCacheBytes { return false }

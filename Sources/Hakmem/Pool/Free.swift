@@ -7,7 +7,7 @@
 // carved block start, the free tag that the block is not already free; then the
 // block is tagged and pushed on the heap's bin of its class (heap + Page.binOffset).
 // No calls, no atomics, no locks. Owned Mid/L2.5 blocks take `freeOwned`, whose first
-// lines are their fast path (the same checks and push, with the heap's byte budget);
+// lines are their fast path (the same checks and push, within the heap's budget);
 // a full bin and checked or stats mode go on to `freeOwnedSlow`.
 // Blocks of pages other threads own take `freeOthers` (the same checks, then the
 // thread's remote batch: one CAS per batch). Slow paths: NULL, foreign pointers,
@@ -103,7 +103,7 @@ enum Free {
 
     /// A block of a page the calling thread owns that the Tiny fast path did not take.
     /// Its first lines are the Mid/L2.5 fast path: the block checked and pushed on the
-    /// heap's bin while the bin and the heap's byte budget have room (no calls, no
+    /// heap's bin while the bin and the heap's budget have room (no calls, no
     /// saved registers). The rest goes to `freeOwnedSlow`.
     @inline(never)
     static func freeOwned(_ heapWord: UInt, _ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
@@ -113,7 +113,7 @@ enum Free {
             let heap = UnsafeMutablePointer<Heap>(bitPattern: heapWord).unsafelyUnwrapped
             let bin = UnsafeMutablePointer<Bin>(bitPattern: heapWord &+ UInt(page.pointee.binOffset))
                 .unsafelyUnwrapped
-            if Bins.offerMid(heap, bin, block) { return }
+            if Bins.offer(heap, bin: bin, block) { return }
             Block.clearTag(block)   // (rare: freeOwnedSlow checks the block again)
         }
         freeOwnedSlow(page, block)
