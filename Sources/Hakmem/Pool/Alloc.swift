@@ -33,8 +33,10 @@ enum Alloc {
     /// registers); the rest (`mallocRefill`) is out of line.
     @inline(never)
     static func mallocSlow(_ size: UInt) -> UnsafeMutableRawPointer? {
-        // (checked and stats modes see every malloc: not from here)
-        if size <= UInt(Size.poolMax) && !Options.slowPathsOnly, let heap = Heaps.current(),
+        // (checked and stats modes see every malloc: not from here). The options are
+        // read only once the thread has a heap: making it ran start-up (Startup.ensure),
+        // so they are set; before, another thread may be writing them (TSan).
+        if size <= UInt(Size.poolMax), let heap = Heaps.current(), !Options.slowPathsOnly,
            let block = Bins.pop(heap, SizeClass.ofPooled(Int(size))) {
             return block
         }
