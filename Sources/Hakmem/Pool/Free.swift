@@ -114,14 +114,23 @@ enum Free {
             let bin = UnsafeMutablePointer<Bin>(bitPattern: heapWord &+ UInt(page.pointee.binOffset))
                 .unsafelyUnwrapped
             if Bins.offer(heap, bin: bin, block) { return }
-            Block.clearTag(block)   // (rare: freeOwnedSlow checks the block again)
+            freeOwnedBinFull(heap, page, block)
+            return
         }
         freeOwnedSlow(page, block)
     }
 
-    /// The rest of `freeOwned`: a full bin (flushed to the pages first), an exhausted
-    /// Mid/L2.5 budget, checked and stats modes, and pointers that are not carved block
-    /// starts (reported).
+    /// The rest of freeOwned's Mid/L2.5 fast path when the bin or the heap's budget is
+    /// full: the block is validated and tagged already; the bin is flushed (or the
+    /// block goes to its page).
+    @inline(never)
+    static func freeOwnedBinFull(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>,
+                                 _ block: UnsafeMutableRawPointer) {
+        freeOwnedValidated(heap, page, block)
+    }
+
+    /// The rest of `freeOwned`: Tiny blocks of a full bin (flushed to the pages first),
+    /// checked and stats modes, and pointers that are not carved block starts (reported).
     @inline(never)
     static func freeOwnedSlow(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
         if page.pointee.flags & PageFlags.slowFree != 0 {
