@@ -7,8 +7,9 @@
 // carved block start, the free tag that the block is not already free; then the
 // block is tagged and pushed on the heap's bin of its class (heap + Page.binOffset).
 // No calls, no atomics, no locks. Owned Mid/L2.5 blocks take `freeOwned`, whose first
-// lines are their fast path (the same checks and push, within the heap's budget);
-// a full bin and checked or stats mode go on to `freeOwnedSlow`.
+// lines are their fast path (the same checks and push, within the heap's budget; a
+// full bin or budget goes on to `freeOwnedBinFull`); a full Tiny bin and checked or
+// stats mode go on to `freeOwnedSlow`.
 // Blocks of pages other threads own take `freeOthers` (the same checks, then the
 // thread's remote batch: one CAS per batch). Slow paths: NULL, foreign pointers,
 // Large blocks, threads without a heap, checked and stats modes, and invalid
@@ -104,7 +105,8 @@ enum Free {
     /// A block of a page the calling thread owns that the Tiny fast path did not take.
     /// Its first lines are the Mid/L2.5 fast path: the block checked and pushed on the
     /// heap's bin while the bin and the heap's budget have room (no calls, no
-    /// saved registers). The rest goes to `freeOwnedSlow`.
+    /// saved registers); a full bin or budget goes to `freeOwnedBinFull`. Everything
+    /// else goes to `freeOwnedSlow`.
     @inline(never)
     static func freeOwned(_ heapWord: UInt, _ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
         if page.pointee.flags & (PageFlags.binned | PageFlags.slowFree) == PageFlags.binned {
