@@ -7,7 +7,8 @@
 //   └─ Segment (4 MiB, 4 MiB-aligned mmap)          SegmentHeader at its base
 //      ├─ slice 0        : SegmentHeader + pageOf[8 colours][64] + pages[64] (metadata only)
 //      └─ slices 1...63  : 64 KiB each; a Page spans 1...32 contiguous slices
-//         └─ Page         : blocks of one size class, carved lazily from `start`
+//         └─ Page         : blocks of one size class, carved lazily from `start` (the
+//                           first slice's start plus the page's cache colour, Pages.colourOffset)
 //
 //   Large blocks (> Size.poolMax, or alignment > Size.poolAlignmentMax) get their own
 //   4 MiB-aligned mapping: SegmentHeader at the base (kind = large), the user block at
@@ -34,7 +35,8 @@
 //   used == capacity - |free| - |localFree|            (blocks handed out, including
 //                                                       blocks in the owner's bin and
 //                                                       in some heap's remoteFree list)
-//   capacity <= reserved;  reserved * blockSize <= sliceCount * sliceSize
+//   capacity <= reserved;  (start - first slice's start) + reserved * blockSize
+//                          <= sliceCount * sliceSize
 //   every block in free/localFree lies in [start, start + capacity * blockSize)
 //   `free` and `localFree` are touched only by the owner thread (or, for an abandoned
 //   page, under `abandonedLock`).
@@ -203,7 +205,9 @@ struct Page {
     /// at some point" (Pages.blockKey; the divisibility test of Lemire, Kaser and Kurz,
     /// with the bound folded into the same comparison).
     var divMagic: UInt
-    /// Address of the first block (the first slice's start).
+    /// Address of the first block: the first slice's start plus the page's colour
+    /// (Pages.colourOffset; < 16 KiB for a Tiny page, at most the page's unused tail
+    /// otherwise), a multiple of the block size's largest power-of-two factor.
     var start: UnsafeMutableRawPointer?
     /// `capacity * divStep` (see divMagic); updated whenever capacity grows. Only the
     /// owner writes it; other threads read it with relaxed atomic loads: a block that

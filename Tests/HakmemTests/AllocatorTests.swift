@@ -44,6 +44,19 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         #expect(Invariants.check(heap: heap) == nil)
     }
 
+    @Test func tinyPagesOfDifferentClassesStartOnDifferentCacheLines() {
+        // Every slice is 64 KiB-aligned; without colours the first block of every
+        // class would sit in the same L1 and L2 cache sets.
+        let blocks = (0..<SizeClass.tinyCount).map { hak_malloc(UInt(SizeClass.blockSize($0)))! }
+        let starts = Set(blocks.map { UInt(bitPattern: page(of: $0).pointee.start) & UInt(Geometry.sliceSize - 1) })
+        #expect(starts.count >= SizeClass.tinyCount / 2)
+        for p in blocks {
+            #expect(UInt(bitPattern: page(of: p).pointee.start) & 15 == 0)
+            hak_free(p)
+        }
+        #expect(Invariants.check(heap: Heaps.current()!) == nil)
+    }
+
     @Test func fullPagesLeaveTheQueueAndComeBack() {
         let c = SizeClass.of(512)
         let perPage = Geometry.sliceSize / 512

@@ -36,22 +36,59 @@ import Testing
     }
 
     @Test func blockKeyRejectsEveryOffsetInAPageThatIsNotABlockStart() {
-        // Exhaustive over a whole 64 KiB Tiny page for every Tiny class.
+        // Exhaustive over a whole 64 KiB Tiny slice for every Tiny class, for a page that
+        // starts at the slice start and for one at the class's largest colour, with the
+        // free fast path's offset: (address - start) mod 64 KiB.
         let page = UnsafeMutablePointer<Page>.allocate(capacity: 1)
         defer { page.deallocate() }
         for c in 0..<SizeClass.tinyCount {
             let size = SizeClass.blockSize(c)
             page.pointee.blockSize = size
             Pages.setDivision(page, blockSize: size)
-            let capacity = Geometry.sliceSize / size
-            page.pointee.carvedLimit = UInt(capacity) &* Pages.divStep(page)
-            var accepted = 0
-            for offset in 0..<Geometry.sliceSize
-            where Pages.blockKey(page, offset: UInt(offset)) < page.pointee.carvedLimit {
-                #expect(offset % size == 0, "class \(c) offset \(offset)")
-                accepted += 1
+            let largest = (1..<Geometry.slicesPerSegment).map {
+                Pages.colourOffset(segment: 0, slice: $0, bytes: Geometry.sliceSize, sizeClass: c)
+            }.max()!
+            for colour in [0, largest] {
+                let capacity = (Geometry.sliceSize - colour) / size
+                page.pointee.carvedLimit = UInt(capacity) &* Pages.divStep(page)
+                var accepted = 0
+                for address in 0..<Geometry.sliceSize {
+                    let offset = UInt(bitPattern: address &- colour) & UInt(Geometry.sliceSize - 1)
+                    guard Pages.blockKey(page, offset: offset) < page.pointee.carvedLimit else { continue }
+                    #expect(address >= colour && (address - colour) % size == 0,
+                            "class \(c) colour \(colour) address \(address)")
+                    accepted += 1
+                }
+                #expect(accepted == capacity, "class \(c) colour \(colour)")
             }
-            #expect(accepted == capacity, "class \(c)")
+        }
+    }
+
+    @Test func pageColoursSpreadTinyPagesAndCostMidPagesNoBlock() {
+        for c in 0..<SizeClass.count {
+            let size = SizeClass.blockSize(c)
+            let unit = size & -size
+            let bytes = SizeClass.pageSlices(c) << Geometry.sliceShift
+            for segment in [UInt(0), UInt(0x7f12_3440_0000)] {
+                var colours = Set<Int>()
+                for slice in 1..<Geometry.slicesPerSegment {
+                    let colour = Pages.colourOffset(segment: segment, slice: slice, bytes: bytes, sizeClass: c)
+                    colours.insert(colour)
+                    // aligned classes stay aligned; the blocks fit
+                    #expect(colour % unit == 0, "class \(c)")
+                    if c < SizeClass.tinyCount {
+                        #expect(colour < Pages.tinyColourSpan, "class \(c)")
+                    } else {
+                        #expect((bytes - colour) / size == bytes / size, "class \(c)")
+                    }
+                }
+                // The 63 Tiny pages of a segment start on 63 different cache lines when
+                // the blocks allow it (unit <= 64); coarser units merge neighbours.
+                if c < SizeClass.tinyCount {
+                    let expected = unit <= 64 ? 63 : min(63, Pages.tinyColourSpan / unit) / 2
+                    #expect(colours.count >= expected, "class \(c)")
+                }
+            }
         }
     }
 

@@ -23,8 +23,9 @@ enum Invariants {
         let slow = p.flags & (PageFlags.binned | PageFlags.slowFree) != 0
         if p.freeLimit != (slow ? 0 : p.carvedLimit) { return "freeLimit == (Tiny, release mode ? carvedLimit : 0)" }
         if Int(p.binOffset) != Bins.offset(Int(p.sizeClass)) { return "binOffset == Bins.offset(sizeClass)" }
-        if Int(p.reserved) * p.blockSize > Int(p.sliceCount) << Geometry.sliceShift {
-            return "reserved * blockSize <= page bytes"
+        let colour = Int(bitPattern: UInt(bitPattern: p.start) & Geometry.segmentMask) &- Int(p.sliceIndex) << Geometry.sliceShift
+        if colour < 0 || colour &+ Int(p.reserved) * p.blockSize > Int(p.sliceCount) << Geometry.sliceShift {
+            return "colour + reserved * blockSize <= page bytes"
         }
         let free = listLength(page, p.free)
         let local = listLength(page, p.localFree)

@@ -28,10 +28,13 @@ enum Free {
             let heapWord = hak_tls_heap_word()
             if AtomicWord.loadRelaxed(ownerWord(page)) == heapWord {
                 let block = pointer.unsafelyUnwrapped
-                // A Tiny page is one 64 KiB slice: the offset is the low 16 bits. The
-                // same comparison rejects pages that are not Tiny (freeLimit 0, see Page).
+                // A Tiny page is one 64 KiB slice: the offset from its start is the low
+                // 16 bits of the difference (a pointer below the start wraps to an
+                // offset past the last block). The same comparison rejects pages that
+                // are not Tiny (freeLimit 0, see Page).
                 #if !HAKMEM_UNHARDENED
-                let fast = Pages.blockKey(page, offset: address & UInt(Geometry.sliceSize - 1))
+                let offset = (address &- UInt(bitPattern: page.pointee.start)) & UInt(Geometry.sliceSize - 1)
+                let fast = Pages.blockKey(page, offset: offset)
                     < page.pointee.freeLimit
                 #else
                 let fast = page.pointee.freeLimit != 0

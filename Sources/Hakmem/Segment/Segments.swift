@@ -125,12 +125,15 @@ enum Segments {
         let page = Segments.page(s, first)
         for i in first..<(first + slices) { pageOf(s, slice: i).pointee = page }
         let blockSize = SizeClass.blockSize(sizeClass)
-        let area = UnsafeMutableRawPointer(s) + first << Geometry.sliceShift
+        let bytes = slices << Geometry.sliceShift
+        let colour = Pages.colourOffset(segment: UInt(bitPattern: s), slice: first, bytes: bytes,
+                                        sizeClass: sizeClass)
+        let area = UnsafeMutableRawPointer(s) + (first << Geometry.sliceShift + colour)
         page.pointee = Page(
             free: nil, used: 0, binOffset: UInt16(Bins.offset(sizeClass)), flags: 0,
             sizeClass: UInt8(sizeClass), localFree: nil,
             freeLimit: 0, heap: heap, divMagic: 0, start: area, carvedLimit: 0, capacity: 0,
-            reserved: UInt32((slices << Geometry.sliceShift) / blockSize),
+            reserved: UInt32((bytes - colour) / blockSize),
             sliceIndex: UInt8(first), blockSize: blockSize,
             sliceCount: UInt8(slices), next: nil, prev: nil)
         Pages.setDivision(page, blockSize: blockSize)
