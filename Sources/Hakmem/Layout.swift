@@ -186,10 +186,12 @@ struct Page {
     var flags: UInt8
     /// Size class of the blocks.
     var sizeClass: UInt8
-    /// Blocks freed by the owner thread; moved to `free` when `free` runs dry.
-    var localFree: UnsafeMutableRawPointer?
+    /// `(start mod sliceSize) &* divMagic`: what Pages.tinyKey takes off the key of an
+    /// address's low 16 bits, so that the key counts from the page's coloured start
+    /// (meaningful for one-slice pages; set with divMagic, Pages.setDivision).
+    var keyBias: UInt
     /// The owner's fast free test (Free.free): `carvedLimit` for a Tiny page in the
-    /// release modes, else 0. So one comparison, `blockKey(low 16 bits) < freeLimit`,
+    /// release modes, else 0. So one comparison, `tinyKey(address) < freeLimit`,
     /// says both "a carved block start" and "a page whose owner frees may take the
     /// fast path" (the unhardened build tests `!= 0`). Written only through
     /// Pages.setFlags and Pages.extend.
@@ -224,6 +226,8 @@ struct Page {
     var blockSize: Int
     /// Number of slices of the page.
     var sliceCount: UInt8
+    /// Blocks freed by the owner thread; moved to `free` when `free` runs dry.
+    var localFree: UnsafeMutableRawPointer?
     /// Links of the heap queue / full list / abandoned list this page is on.
     var next: UnsafeMutablePointer<Page>?
     var prev: UnsafeMutablePointer<Page>?

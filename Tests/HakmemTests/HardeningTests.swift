@@ -38,7 +38,7 @@ import Testing
     @Test func blockKeyRejectsEveryOffsetInAPageThatIsNotABlockStart() {
         // Exhaustive over a whole 64 KiB Tiny slice for every Tiny class, for a page that
         // starts at the slice start and for one at the class's largest colour, with the
-        // free fast path's offset: (address - start) mod 64 KiB.
+        // free fast path's key (Pages.tinyKey).
         let page = UnsafeMutablePointer<Page>.allocate(capacity: 1)
         defer { page.deallocate() }
         for c in 0..<SizeClass.tinyCount {
@@ -49,12 +49,15 @@ import Testing
                 Pages.colourOffset(segment: 0, slice: $0, bytes: Geometry.sliceSize, sizeClass: c)
             }.max()!
             for colour in [0, largest] {
+                // (never dereferenced: a slice-aligned address in the user range)
+                let slice = UInt(0x7f00_0001_0000)
+                page.pointee.start = UnsafeMutableRawPointer(bitPattern: slice + UInt(colour))
+                Pages.setDivision(page, blockSize: size)
                 let capacity = (Geometry.sliceSize - colour) / size
                 page.pointee.carvedLimit = UInt(capacity) &* Pages.divStep(page)
                 var accepted = 0
                 for address in 0..<Geometry.sliceSize {
-                    let offset = UInt(bitPattern: address &- colour) & UInt(Geometry.sliceSize - 1)
-                    guard Pages.blockKey(page, offset: offset) < page.pointee.carvedLimit else { continue }
+                    guard Pages.tinyKey(page, slice + UInt(address)) < page.pointee.carvedLimit else { continue }
                     #expect(address >= colour && (address - colour) % size == 0,
                             "class \(c) colour \(colour) address \(address)")
                     accepted += 1

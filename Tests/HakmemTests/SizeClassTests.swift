@@ -103,7 +103,7 @@ import Testing
         for offset in [MemoryLayout<Page>.offset(of: \Page.free)!, MemoryLayout<Page>.offset(of: \Page.used)!,
                        MemoryLayout<Page>.offset(of: \Page.binOffset)!, MemoryLayout<Page>.offset(of: \Page.freeLimit)!,
                        MemoryLayout<Page>.offset(of: \Page.flags)!, MemoryLayout<Page>.offset(of: \Page.sizeClass)!,
-                       MemoryLayout<Page>.offset(of: \Page.localFree)!,
+                       MemoryLayout<Page>.offset(of: \Page.keyBias)!,
                        MemoryLayout<Page>.offset(of: \Page.heap)!, MemoryLayout<Page>.offset(of: \Page.divMagic)!,
                        MemoryLayout<Page>.offset(of: \Page.start)!, MemoryLayout<Page>.offset(of: \Page.carvedLimit)!] {
             #expect(offset < 64)

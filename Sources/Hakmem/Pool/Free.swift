@@ -28,14 +28,11 @@ enum Free {
             let heapWord = hak_tls_heap_word()
             if AtomicWord.loadRelaxed(ownerWord(page)) == heapWord {
                 let block = pointer.unsafelyUnwrapped
-                // A Tiny page is one 64 KiB slice: the offset from its start is the low
-                // 16 bits of the difference (a pointer below the start wraps to an
-                // offset past the last block). The same comparison rejects pages that
-                // are not Tiny (freeLimit 0, see Page).
+                // A Tiny page is one 64 KiB slice: its key comes from the low 16 bits
+                // (Pages.tinyKey). The same comparison rejects pages that are not Tiny
+                // (freeLimit 0, see Page).
                 #if !HAKMEM_UNHARDENED
-                let offset = (address &- UInt(bitPattern: page.pointee.start)) & UInt(Geometry.sliceSize - 1)
-                let fast = Pages.blockKey(page, offset: offset)
-                    < page.pointee.freeLimit
+                let fast = Pages.tinyKey(page, address) < page.pointee.freeLimit
                 #else
                 let fast = page.pointee.freeLimit != 0
                 #endif

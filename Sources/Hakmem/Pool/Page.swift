@@ -110,7 +110,19 @@ enum Pages {
     /// Sets the block-start constants of an empty page of `blockSize`-byte blocks.
     static func setDivision(_ page: UnsafeMutablePointer<Page>, blockSize: Int) {
         page.pointee.divMagic = UInt.max / UInt(blockSize) &+ 2
+        page.pointee.keyBias = (UInt(bitPattern: page.pointee.start) & UInt(Geometry.sliceSize - 1))
+            &* page.pointee.divMagic
         page.pointee.carvedLimit = 0
+    }
+
+    /// The block-start key of `address` in a one-slice page, from its low 16 bits:
+    /// `blockKey(address - start)` for an address at or past the start; for one below
+    /// it (the page's colour, or a foreign pointer), `-(d * divMagic)` for its distance
+    /// d < 16 KiB, which is at least 2^64 / blockSize - 2^18 (see Page.divMagic), so no
+    /// carved limit accepts it. One multiplication and one subtraction.
+    @inline(__always)
+    static func tinyKey(_ page: UnsafeMutablePointer<Page>, _ address: UInt) -> UInt {
+        blockKey(page, offset: address & UInt(Geometry.sliceSize - 1)) &- page.pointee.keyBias
     }
 
     /// The link of `block`, the head of `page.free`, checked to stay inside the page's

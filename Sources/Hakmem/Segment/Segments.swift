@@ -131,11 +131,11 @@ enum Segments {
         let area = UnsafeMutableRawPointer(s) + (first << Geometry.sliceShift + colour)
         page.pointee = Page(
             free: nil, used: 0, binOffset: UInt16(Bins.offset(sizeClass)), flags: 0,
-            sizeClass: UInt8(sizeClass), localFree: nil,
+            sizeClass: UInt8(sizeClass), keyBias: 0,
             freeLimit: 0, heap: heap, divMagic: 0, start: area, carvedLimit: 0, capacity: 0,
             reserved: UInt32((bytes - colour) / blockSize),
             sliceIndex: UInt8(first), blockSize: blockSize,
-            sliceCount: UInt8(slices), next: nil, prev: nil)
+            sliceCount: UInt8(slices), localFree: nil, next: nil, prev: nil)
         Pages.setDivision(page, blockSize: blockSize)
         Pages.setFlags(page, (sizeClass >= SizeClass.tinyCount ? PageFlags.binned : 0)
                        | (Options.slowPathsOnly ? PageFlags.slowFree : 0))
