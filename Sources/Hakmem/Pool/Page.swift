@@ -65,16 +65,18 @@ enum Pages {
     static let tinyColourSpan = 16 * 1024
 
     /// Where the first block of a new page lies past the page's first slice start: its
-    /// cache colour. Every slice is 64 KiB-aligned, a multiple of the L2 cache's set
-    /// period (64 sets x 64 B for the L1, 1024 for a 512 KiB 8-way L2), so pages that all
-    /// began at their slice start put the most-used first blocks of every class in the
-    /// same few sets (cachegrind, random_mixed ws=400 16..1040, 512 KiB 8-way LL: 1.45M
-    /// L2 misses, tcmalloc 73K). The colour spreads pages over 256 lines by their place
-    /// (slice index, segment), rounded up to the block size's largest power-of-two factor,
-    /// so blocks of aligned classes stay aligned (SizeClass.aligned). A Tiny page gives
-    /// up to `tinyColourSpan` of its slice for it: address space only, since the skipped
-    /// OS pages are never touched (up to 4 KiB of one touched OS page is lost). Other
-    /// pages use only the bytes their blocks leave over at the end (no block lost).
+    /// cache colour. Every slice is 64 KiB-aligned, so without it the most-used first
+    /// blocks of every class share the same L1 sets (set index = address bits 6...11,
+    /// inside the 4 KiB OS page, so physical placement does not spread them) and, where
+    /// memory is backed by huge pages (THP "always"), the same L2 sets (bits 6...15 of a
+    /// 512 KiB 8-way L2). Cachegrind indexes by virtual address, as huge pages would:
+    /// random_mixed ws=400 16..1040, L2 misses 1.45M -> 56K (tcmalloc 73K), L1 read
+    /// misses 2.37M -> 2.22M. The colour spreads pages over 256 lines by their place
+    /// (slice index, segment), rounded up to the block size's largest power-of-two
+    /// factor, so blocks of aligned classes stay aligned (SizeClass.aligned). A Tiny
+    /// page gives up to `tinyColourSpan` of its slice for it: address space only, since
+    /// the skipped OS pages are never touched (less than 4 KiB of one touched OS page is
+    /// lost). Other pages use only the bytes their blocks leave at the end (no block lost).
     static func colourOffset(segment: UInt, slice: Int, bytes: Int, sizeClass: Int) -> Int {
         let blockSize = SizeClass.blockSize(sizeClass)
         let unit = blockSize & -blockSize
