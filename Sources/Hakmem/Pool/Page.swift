@@ -109,7 +109,8 @@ enum Pages {
         blockKey(page, offset: address &- UInt(bitPattern: page.pointee.start)) < page.pointee.carvedLimit
     }
 
-    /// Sets the block-start constants of an empty page of `blockSize`-byte blocks.
+    /// Sets the block-start constants of an empty page of `blockSize`-byte blocks
+    /// (after its `start`, which keyBias depends on).
     static func setDivision(_ page: UnsafeMutablePointer<Page>, blockSize: Int) {
         page.pointee.divMagic = UInt.max / UInt(blockSize) &+ 2
         page.pointee.keyBias = (UInt(bitPattern: page.pointee.start) & UInt(Geometry.sliceSize - 1))
