@@ -40,7 +40,6 @@ enum Startup {
             // A high bit set: a link overwritten with zeroes decodes far outside its page.
             Secret.linkKey = random.1 | (1 << 62)
             Secret.tagKey = random.2 | 1
-            SizeClass.fillMidTable()
             Options.load()
             if Options.stats { Stats.initialize() }
             state.store(2, ordering: .releasing)

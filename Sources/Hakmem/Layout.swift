@@ -356,15 +356,17 @@ struct PageQueue {
 /// A per-thread LIFO cache of free blocks of one size class: a header followed by
 /// Bins.capacity block pointers (slots[0..<count], newest last), Bins.stride bytes per
 /// class inside the heap. Blocks in a bin still count as `used` in their pages and carry
-/// the free tag (word 0 zero: no link to leak or corrupt). Reusing the most recently
-/// freed block of the class keeps it cache-hot, which page-ordered free lists cannot.
-/// Tiny bins are the malloc and free fast paths (reached through hak_tls_direct and
-/// Page.binOffset); Mid/L2.5 bins are popped and pushed by the first lines of
-/// mallocSlow and freeOwned (no call, no saved register), with their blocks charged to
+/// the free tag; word 0 holds no link (user data, or zero), so popping clears only the
+/// tag. Reusing the most recently freed block of the class keeps it cache-hot, which
+/// page-ordered free lists cannot. Tiny and Mid bins are reached by malloc through
+/// hak_tls_direct (Tiny: the inline fast path; Mid: the first lines of hak_malloc_slow),
+/// L2.5 bins through the heap. The owner's free pushes through Page.binOffset (Tiny:
+/// inline; Mid/L2.5: the first lines of freeOwned). Mid/L2.5 blocks are charged to
 /// the heap's budget (Heap.binnedCharge).
 ///   count <= limit <= Bins.capacity;
 ///   charge == 0 (Tiny), blockSize (Mid), 4 * blockSize (L2.5);
-///   sum over bins of count * charge == Heap.binnedCharge <= Options.threadCacheBytes
+///   sum over bins of count * charge == Heap.binnedCharge <= Options.threadCacheBytes;
+///   heap == the heap the bin lies in (set before the direct table points at it).
 /// MUST keep `count` first: the empty bin in the C shim is all zeroes (count 0).
 struct Bin {
     var count: UInt32
@@ -373,6 +375,8 @@ struct Bin {
     var blockSize: UInt32
     /// What one cached block costs of the heap's budget (see Bins.charge).
     var charge: UInt32
+    /// The heap the bin belongs to: a pop through the direct table charges it.
+    var heap: UnsafeMutablePointer<Heap>?
 }
 
 /// Per-thread heap: owns pages, serves the thread's allocations lock-free.

@@ -1,6 +1,7 @@
 // Unit tests of the size-class tables and the layout constants.
 import Testing
 @testable import HakmemTestable
+import CHakmemShim
 
 @Suite struct SizeClassTests {
     @Test func everySizeGetsABlockThatFitsWithBoundedWaste() {
@@ -35,13 +36,20 @@ import Testing
         #expect(SizeClass.blockSize(SizeClass.l25First - 1) == Size.midMax)
     }
 
-    @Test func midTableLookupAgreesWithTheArithmeticForEveryPooledSize() {
-        // Start-up fills the table once; writing it here would race with a start-up
-        // run by a concurrently running test (ThreadSanitizer reported exactly that).
-        Startup.ensure()
-        for size in 1...(Size.midMax + 4096) {
-            #expect(SizeClass.ofPooled(size) == SizeClass.of(size), "size \(size)")
+    @Test func midDirectSlotsPointEveryMidSizeAtTheBinOfItsClass() {
+        hak_free(hak_malloc(1))   // the calling thread's heap exists, its direct table is set
+        let current = Heaps.current()!
+        let direct = hak_tls_direct_slots()
+        var seen = Set<Int>()
+        for size in (Size.tinyMax + 1)...Size.midMax {
+            let i = Bins.midDirectIndex(UInt(size))
+            #expect(i >= Int(HAK_DIRECT_TINY_SLOTS) && i < Int(HAK_DIRECT_SLOTS), "size \(size)")
+            seen.insert(i)
+            let bin = direct[i]!.assumingMemoryBound(to: Bin.self)
+            #expect(bin == Bins.bin(current, SizeClass.of(size)), "size \(size)")
+            #expect(bin.pointee.heap == current)
         }
+        #expect(seen.count == Int(HAK_DIRECT_SLOTS - HAK_DIRECT_TINY_SLOTS))
     }
 
     @Test func directSlotsCoverEveryTinySizeExactlyOnce() {

@@ -24,8 +24,11 @@
 #define HAK_HIDDEN __attribute__((visibility("hidden")))
 #define HAK_INLINE static inline __attribute__((always_inline))
 
-/// Number of direct page slots: one per 16-byte step of request size 0...1024.
-#define HAK_DIRECT_SLOTS 65
+/// Direct slots for Tiny requests: one per 16-byte step of request size 0...1024.
+#define HAK_DIRECT_TINY_SLOTS 65
+/// All direct slots: the Tiny ones, then one per 128-byte step of Mid request sizes
+/// 1025...32768 (granules 9...256 of (size + 127) >> 7).
+#define HAK_DIRECT_SLOTS (HAK_DIRECT_TINY_SLOTS + 248)
 
 /// Address bits covered by the segment map (x86-64 user space is 47 bits).
 #define HAK_ADDRESS_BITS 47
@@ -33,9 +36,11 @@
 #define HAK_SEGMENT_SHIFT 22
 #define HAK_SEGMAP_ENTRIES (1ul << (HAK_ADDRESS_BITS - HAK_SEGMENT_SHIFT))
 
-/// Per-thread table: slot i points at the heap's bin (Swift `Bin`) that serves
-/// requests of (i*16-15)...(i*16) bytes. Initialised to `hak_empty_bin`, whose count
-/// is 0, so a thread's first malloc falls into the slow path without a NULL test.
+/// Per-thread table: slot i < 65 points at the heap's bin (Swift `Bin`) that serves
+/// requests of (i*16-15)...(i*16) bytes, slot 65 + g - 9 at the bin of Mid requests of
+/// granule g = (size + 127) >> 7. Initialised to `hak_empty_bin`, whose count is 0, so
+/// a thread's first malloc (and every malloc in checked and stats modes) falls into the
+/// slow path without a NULL test.
 extern __thread void *_Nullable hak_tls_direct[HAK_DIRECT_SLOTS] HAK_IE;
 /// The calling thread's heap (Swift `Heap`), NULL until its first slow path.
 extern __thread void *_Nullable hak_tls_heap HAK_IE;

@@ -3,7 +3,9 @@
 // Fast path (`Alloc.malloc`, inlined into malloc): for a request <= 1 KiB, one TLS
 // load of the direct slot (the heap's bin of the size class), a pop from the bin's
 // stack, the free tag cleared. No calls, no atomics, no locks, no read of the block.
-// Everything else goes to `mallocSlow`, whose first lines are the Mid/L2.5 fast path
+// Everything else jumps to `hak_malloc_slow` (C convention, so the jump is a tail
+// call), whose first lines are the Mid fast path (the same pop, through the direct
+// slot of the request's 128-byte granule, plus the heap's budget) and the L2.5 one
 // (the class computed, a pop from the heap's bin); the rest is `mallocRefill`: an
 // empty Tiny bin is filled with a batch of blocks from a page (Bins.fill), whose
 // links are checked there.
@@ -25,22 +27,7 @@ enum Alloc {
                 return block
             }
         }
-        return mallocSlow(size)
-    }
-
-    /// Every malloc that the fast path did not serve. Its first lines are the Mid/L2.5
-    /// fast path: a pop from the heap's bin of the class (no calls, no saved
-    /// registers); the rest (`mallocRefill`) is out of line.
-    @inline(never)
-    static func mallocSlow(_ size: UInt) -> UnsafeMutableRawPointer? {
-        // (checked and stats modes see every malloc: not from here). The options are
-        // read only once the thread has a heap: making it ran start-up (Startup.ensure),
-        // so they are set; before, another thread may be writing them (TSan).
-        if size <= UInt(Size.poolMax), let heap = Heaps.current(), !Options.slowPathsOnly,
-           let block = Bins.pop(heap, SizeClass.ofPooled(Int(size))) {
-            return block
-        }
-        return mallocRefill(size)
+        return hak_malloc_slow(size)
     }
 
     /// A malloc the fast paths did not serve: first use of a thread, an empty bin,
@@ -176,4 +163,26 @@ enum Alloc {
         OS.setErrno(ENOMEM)
         return nil
     }
+}
+
+/// Every malloc that Alloc.malloc's fast path did not serve. Its first lines are the
+/// Mid fast path (the heap's bin through the direct table: in checked and stats modes,
+/// and before the thread has a heap, the slot holds the empty bin) and the L2.5 one (a
+/// pop from the heap's bin of the class); the rest (`mallocRefill`) is out of line.
+/// C calling convention (not exported): malloc's fast path then ends in a jump here,
+/// not a call with its stack adjustment.
+@c(hak_malloc_slow) @inline(never)
+func hak_malloc_slow(_ size: UInt) -> UnsafeMutableRawPointer? {
+    if size &- UInt(Size.tinyMax &+ 1) < UInt(Size.midMax &- Size.tinyMax) {
+        let bin = hak_tls_direct_slots()[Bins.midDirectIndex(size)]
+            .unsafelyUnwrapped.assumingMemoryBound(to: Bin.self)
+        if let block = Bins.pop(bin) { return block }
+    } else if size > UInt(Size.midMax) && size <= UInt(Size.poolMax), let heap = Heaps.current(),
+              !Options.slowPathsOnly, let block = Bins.pop(heap, SizeClass.of(Int(size))) {
+        // (checked and stats modes see every malloc: not from here). The options are
+        // read only once the thread has a heap: making it ran start-up (Startup.ensure),
+        // so they are set; before, another thread may be writing them (TSan).
+        return block
+    }
+    return Alloc.mallocRefill(size)
 }

@@ -7,21 +7,23 @@
 // Tiny bins are the fast paths: malloc pops through hak_tls_direct (Alloc.malloc) and
 // the owner's free pushes through Page.binOffset (Free.free), both inline. When a Tiny
 // bin is empty, the slow path takes a batch of blocks from a page (`fill`); when it is
-// full, the older half goes back to its pages (`flush`). Mid/L2.5 bins are popped and
-// pushed by the first lines of Alloc.mallocSlow and Free.freeOwned (their fast paths),
-// one block at a time, and are bounded per heap as well: each cached block is charged
-// to the heap's budget (Options.threadCacheBytes), an L2.5 block four times its size.
+// full, the older half goes back to its pages (`flush`). Mid bins are popped through
+// hak_tls_direct too, by the first lines of hak_malloc_slow; L2.5 bins through the
+// heap. Mid/L2.5 bins are pushed by the first lines of Free.freeOwned (their fast
+// paths), one block at a time, and are bounded per heap as well: each cached block is
+// charged to the heap's budget (Options.threadCacheBytes), an L2.5 block four times
+// its size.
 
 import CHakmemShim
 
 enum Bins {
     /// Most blocks one bin holds.
     static let capacity = 62
-    /// Bytes per bin in the heap: the 16-byte header and the slots (512), plus a line so
-    /// that the stride is 9 cache lines: with 512 every bin's first line fell in 8 of the
+    /// Bytes per bin in the heap: the 24-byte header and the slots (496), padded so that
+    /// the stride is 9 cache lines: with 512 every bin's first line fell in 8 of the
     /// 64 L1 sets (cachegrind, random_mixed ws=400 16..32768: D1 misses -4 % at 576).
     static let stride = 576
-    static let slotsOffset = 16
+    static let slotsOffset = 24
 
     /// Offset of bin `c` from its heap (also stored in each page: Page.binOffset).
     @inline(__always)
@@ -49,9 +51,17 @@ enum Bins {
         c < SizeClass.tinyCount ? 0 : c < SizeClass.l25First ? SizeClass.blockSize(c) : 4 &* SizeClass.blockSize(c)
     }
 
-    /// Sets every bin's limit and block size (a new heap's bins are empty), and points
-    /// the calling thread's direct table at its Tiny bins (not in checked and stats
-    /// modes, where every malloc takes the slow path).
+    /// hak_tls_direct slot of a Mid request (Size.tinyMax < size <= Size.midMax): one
+    /// per 128-byte granule (every Mid class boundary is a multiple of 128), after the
+    /// Tiny slots.
+    @inline(__always)
+    static func midDirectIndex(_ size: UInt) -> Int {
+        Int(truncatingIfNeeded: (size &+ 127) >> 7) &+ (Int(HAK_DIRECT_TINY_SLOTS) &- (Size.tinyMax >> 7 &+ 1))
+    }
+
+    /// Sets every bin's limit, block size and heap (a new heap's bins are empty), and
+    /// points the calling thread's direct table at its Tiny and Mid bins (not in checked
+    /// and stats modes, where every malloc takes the slow path).
     static func initialize(_ heap: UnsafeMutablePointer<Heap>) {
         for c in 0..<SizeClass.count {
             let size = SizeClass.blockSize(c)
@@ -64,12 +74,16 @@ enum Bins {
             bin(heap, c).pointee.limit = UInt32(limit)
             bin(heap, c).pointee.blockSize = UInt32(size)
             bin(heap, c).pointee.charge = UInt32(charge(c))
+            bin(heap, c).pointee.heap = heap
         }
         if Options.slowPathsOnly { return }
         let direct = hak_tls_direct_slots()
         for c in 0..<SizeClass.tinyCount {
             let range = SizeClass.directSlots(c)
             for i in range.first...range.last { direct[i] = UnsafeMutableRawPointer(bin(heap, c)) }
+        }
+        for size in Swift.stride(from: Size.tinyMax + 128, through: Size.midMax, by: 128) {
+            direct[midDirectIndex(UInt(size))] = UnsafeMutableRawPointer(bin(heap, SizeClass.of(size)))
         }
     }
 
@@ -82,13 +96,19 @@ enum Bins {
     /// The most recently freed block of class `c`, or nil (slow paths).
     @inline(__always)
     static func pop(_ heap: UnsafeMutablePointer<Heap>, _ c: Int) -> UnsafeMutableRawPointer? {
-        let b = bin(heap, c)
+        pop(bin(heap, c))
+    }
+
+    /// The most recently freed block of bin `b` (its heap's, or the empty bin), or nil;
+    /// its charge is given back to the bin's heap.
+    @inline(__always)
+    static func pop(_ b: UnsafeMutablePointer<Bin>) -> UnsafeMutableRawPointer? {
         let count = b.pointee.count
         if count == 0 { return nil }
         b.pointee.count = count &- 1
-        heap.pointee.binnedCharge &-= Int(b.pointee.charge)
-        let block = slots(b)[Int(count &- 1)]
-        Block.clearFreeWords(block)
+        b.pointee.heap.unsafelyUnwrapped.pointee.binnedCharge &-= Int(b.pointee.charge)
+        let block = slots(b)[Int(truncatingIfNeeded: count &- 1)]
+        Block.clearTag(block)
         return block
     }
 

@@ -33,27 +33,6 @@ enum SizeClass {
         return 8 &+ (bit &- 7) &* 8 &+ Int(step) &- 8
     }
 
-    /// Classes of the Mid requests by 128-byte granule: midTable[(size + 127) >> 7] ==
-    /// of(size) for 1 KiB < size <= 32 KiB (every Mid class boundary is a multiple of
-    /// 128). Filled once at start-up (`fillMidTable`), before any heap exists.
-    nonisolated(unsafe) static var midTable = InlineArray<257, UInt8>(repeating: 0)
-
-    static func fillMidTable() {
-        for granule in (Size.tinyMax >> 7 &+ 1)...(Size.midMax >> 7) {
-            midTable[granule] = UInt8(of(granule << 7))
-        }
-    }
-
-    /// Class of a pooled request (0 < size <= Size.poolMax), with a table lookup
-    /// instead of the arithmetic for Mid sizes (the malloc fast path of the Mid tier).
-    @inline(__always)
-    static func ofPooled(_ size: Int) -> Int {
-        if size > Size.tinyMax && size <= Size.midMax {
-            return Int(midTable[unchecked: (size &+ 127) >> 7])
-        }
-        return of(size)
-    }
-
     /// Block size of class `c`.
     @inline(__always)
     static func blockSize(_ c: Int) -> Int {
