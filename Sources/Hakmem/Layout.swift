@@ -42,6 +42,7 @@
 //   page, under `abandonedLock`).
 //   flags & inFull  <=>  the page is on its heap's full list, not in queues[class].
 //   freeLimit == (flags & (binned | slowFree) == 0 ? carvedLimit : 0);
+//   binnedLimit == (flags & (binned | slowFree) == binned ? carvedLimit : 0);
 //   carvedLimit == capacity * divStep;  binOffset == Bins.offset(sizeClass).
 // Heap:
 //   queues[c] holds pages of class c with (probably) free blocks; allocation takes
@@ -173,10 +174,15 @@ enum Block {
 /// Lives in its segment's header (out of band: a block overflow cannot reach it).
 /// Descriptors are Page.slotBytes apart and cache-line aligned; every field the free
 /// paths of an owner touch (fast path, and freeOwned for Mid/L2.5 blocks) lies in the
-/// first 64 bytes (the malloc fast path reads no page).
+/// first 64 bytes (the malloc fast paths read no page; allocation from the page uses
+/// both lines).
 struct Page {
-    /// Free blocks to allocate from.
-    var free: UnsafeMutableRawPointer?
+    /// The owner's Mid/L2.5 free test (Free.freeOwned), as freeLimit is the Tiny one:
+    /// `carvedLimit` for a Mid/L2.5 page in the release modes, else 0. So one
+    /// comparison, `blockKey(address - start) < binnedLimit`, says both "a carved block
+    /// start" and "a page whose owner's frees take the bin path". Written only through
+    /// Pages.setFlags and Pages.extend.
+    var binnedLimit: UInt
     /// Blocks handed out and not yet freed back to this page (see invariant).
     var used: UInt32
     /// Offset of the owner heap's bin of this class from the heap (Bins.offset): the
@@ -216,6 +222,8 @@ struct Page {
     /// reaches them was carved (and carvedLimit raised) before it was handed out.
     var carvedLimit: UInt
     // ---- second cache line: slow paths only
+    /// Free blocks to allocate from.
+    var free: UnsafeMutableRawPointer?
     /// Blocks carved so far from the page area.
     var capacity: UInt32
     /// Blocks that fit in the page.

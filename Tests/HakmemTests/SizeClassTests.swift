@@ -91,7 +91,7 @@ import CHakmemShim
     }
 
     @Test func layoutConstantsMatchTheCompiler() {
-        #expect(MemoryLayout<Page>.offset(of: \Page.free) == 0)
+        #expect(MemoryLayout<Page>.offset(of: \Page.binnedLimit) == 0)
         #expect(MemoryLayout<Page>.offset(of: \Page.heap) == Page.heapOffset)
         #expect(MemoryLayout<Page>.offset(of: \Page.carvedLimit) == Page.carvedLimitOffset)
         #expect(MemoryLayout<Page>.offset(of: \Page.sizeClass) == Page.sizeClassOffset)
@@ -108,7 +108,7 @@ import CHakmemShim
         #expect(Bins.offset(SizeClass.count - 1) <= Int(UInt16.max))   // Page.binOffset
         #expect(Bins.slotsOffset + Bins.capacity * 8 <= Bins.stride)
         // every field a fast path reads is in the descriptor's first cache line
-        for offset in [MemoryLayout<Page>.offset(of: \Page.free)!, MemoryLayout<Page>.offset(of: \Page.used)!,
+        for offset in [MemoryLayout<Page>.offset(of: \Page.binnedLimit)!, MemoryLayout<Page>.offset(of: \Page.used)!,
                        MemoryLayout<Page>.offset(of: \Page.binOffset)!, MemoryLayout<Page>.offset(of: \Page.freeLimit)!,
                        MemoryLayout<Page>.offset(of: \Page.flags)!, MemoryLayout<Page>.offset(of: \Page.sizeClass)!,
                        MemoryLayout<Page>.offset(of: \Page.keyBias)!,

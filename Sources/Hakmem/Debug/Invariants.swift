@@ -20,8 +20,11 @@ enum Invariants {
         let p = page.pointee
         if p.capacity > p.reserved { return "capacity <= reserved" }
         if p.carvedLimit != UInt(p.capacity) &* Pages.divStep(page) { return "carvedLimit == capacity * divStep" }
-        let slow = p.flags & (PageFlags.binned | PageFlags.slowFree) != 0
-        if p.freeLimit != (slow ? 0 : p.carvedLimit) { return "freeLimit == (Tiny, release mode ? carvedLimit : 0)" }
+        let mode = p.flags & (PageFlags.binned | PageFlags.slowFree)
+        if p.freeLimit != (mode == 0 ? p.carvedLimit : 0) { return "freeLimit == (Tiny, release mode ? carvedLimit : 0)" }
+        if p.binnedLimit != (mode == PageFlags.binned ? p.carvedLimit : 0) {
+            return "binnedLimit == (Mid/L2.5, release mode ? carvedLimit : 0)"
+        }
         if Int(p.binOffset) != Bins.offset(Int(p.sizeClass)) { return "binOffset == Bins.offset(sizeClass)" }
         let colour = Int(bitPattern: UInt(bitPattern: p.start) & Geometry.segmentMask) &- Int(p.sliceIndex) << Geometry.sliceShift
         if colour < 0 || colour &+ Int(p.reserved) * p.blockSize > Int(p.sliceCount) << Geometry.sliceShift {

@@ -109,8 +109,11 @@ enum Free {
     /// else goes to `freeOwnedSlow`.
     @inline(never)
     static func freeOwned(_ heapWord: UInt, _ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
-        if page.pointee.flags & (PageFlags.binned | PageFlags.slowFree) == PageFlags.binned {
-            checkFreeable(page, block)
+        let key = Pages.blockKey(page, offset: UInt(bitPattern: block) &- UInt(bitPattern: page.pointee.start))
+        if key < page.pointee.binnedLimit {
+            #if !HAKMEM_UNHARDENED
+            if Block.isTaggedFree(block) { invalidOrDoubleFree(page, block) }
+            #endif
             Block.tagFree(block)
             let heap = UnsafeMutablePointer<Heap>(bitPattern: heapWord).unsafelyUnwrapped
             let bin = UnsafeMutablePointer<Bin>(bitPattern: heapWord &+ UInt(page.pointee.binOffset))

@@ -33,7 +33,7 @@ enum Pages {
         updateFreeLimit(page)
     }
 
-    /// Sets the page's flags (and with them freeLimit, see Page.freeLimit).
+    /// Sets the page's flags (and with them freeLimit and binnedLimit, see Page).
     @inline(__always)
     static func setFlags(_ page: UnsafeMutablePointer<Page>, _ flags: UInt8) {
         page.pointee.flags = flags
@@ -42,8 +42,9 @@ enum Pages {
 
     @inline(__always)
     static func updateFreeLimit(_ page: UnsafeMutablePointer<Page>) {
-        let slow = page.pointee.flags & (PageFlags.binned | PageFlags.slowFree) != 0
-        page.pointee.freeLimit = slow ? 0 : page.pointee.carvedLimit
+        let mode = page.pointee.flags & (PageFlags.binned | PageFlags.slowFree)
+        page.pointee.freeLimit = mode == 0 ? page.pointee.carvedLimit : 0
+        page.pointee.binnedLimit = mode == PageFlags.binned ? page.pointee.carvedLimit : 0
     }
 
     /// Refills `page.free` from the owner's local frees or fresh blocks.

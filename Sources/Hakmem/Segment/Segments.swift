@@ -130,9 +130,9 @@ enum Segments {
                                         sizeClass: sizeClass)
         let area = UnsafeMutableRawPointer(s) + (first << Geometry.sliceShift + colour)
         page.pointee = Page(
-            free: nil, used: 0, binOffset: UInt16(Bins.offset(sizeClass)), flags: 0,
+            binnedLimit: 0, used: 0, binOffset: UInt16(Bins.offset(sizeClass)), flags: 0,
             sizeClass: UInt8(sizeClass), keyBias: 0,
-            freeLimit: 0, heap: heap, divMagic: 0, start: area, carvedLimit: 0, capacity: 0,
+            freeLimit: 0, heap: heap, divMagic: 0, start: area, carvedLimit: 0, free: nil, capacity: 0,
             reserved: UInt32((bytes - colour) / blockSize),
             sliceIndex: UInt8(first), blockSize: blockSize,
             sliceCount: UInt8(slices), localFree: nil, next: nil, prev: nil)
