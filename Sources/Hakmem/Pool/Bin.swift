@@ -140,6 +140,18 @@ enum Bins {
         offer(heap, bin: bin(heap, c), block)
     }
 
+    /// `offer` for Tiny class `c`: no budget test or charge (Tiny blocks cost nothing
+    /// of it, see charge). Other heaps' Tiny blocks this thread frees (Free.freeOthers).
+    @inline(__always)
+    static func offerTiny(_ heap: UnsafeMutablePointer<Heap>, _ c: Int, _ block: UnsafeMutableRawPointer) -> Bool {
+        let b = bin(heap, c)
+        let count = b.pointee.count
+        if count >= b.pointee.limit { return false }
+        slots(b)[Int(truncatingIfNeeded: count)] = block
+        b.pointee.count = count &+ 1
+        return true
+    }
+
     /// `offer` for bin `b` of `heap`: room in the bin and in the heap's budget, then the
     /// push with its charge added. Also the owner's Mid/L2.5 free fast path
     /// (Free.freeOwned), which finds `b` through Page.binOffset.

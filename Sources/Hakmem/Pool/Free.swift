@@ -86,7 +86,7 @@ enum Free {
         // next frees into it take the owner's fast path (RemoteBatch.add).
         let c = Page.sharedSizeClass(page)
         if c < SizeClass.tinyCount && heap.pointee.hasAllocated
-            && AtomicWord.loadRelaxed(ownerWord(page)) != Page.noOwner && Bins.offer(heap, c, block) {
+            && AtomicWord.loadRelaxed(ownerWord(page)) != Page.noOwner && Bins.offerTiny(heap, c, block) {
             Bins.tick(heap)
             return
         }
@@ -270,6 +270,7 @@ enum Free {
     }
 
     /// Frees a (validated, tagged) block of a page the calling thread owns.
+    @inline(__always)
     static func freeLocal(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>,
                           _ block: UnsafeMutableRawPointer) {
         Block.setNext(block, page.pointee.localFree)
