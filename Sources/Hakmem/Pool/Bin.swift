@@ -182,16 +182,23 @@ enum Bins {
         if b.pointee.count != 0 || target == 0 { return }
         let s = slots(b)
         var count = 0
+        // The list head and the used count stay in registers; the page sees them at the end.
+        var free = page.pointee.free
         while count < target {
-            if page.pointee.free == nil && !Pages.refill(page) { break }
-            let block = page.pointee.free.unsafelyUnwrapped
-            page.pointee.free = Pages.checkedNext(page, block)
-            page.pointee.used &+= 1
+            if free == nil {
+                page.pointee.free = nil
+                if !Pages.refill(page) { break }
+                free = page.pointee.free
+            }
+            let block = free.unsafelyUnwrapped
+            free = Pages.checkedNext(page, block)
             Block.clearFreeWords(block)
             Block.tagFree(block)
             count &+= 1
             s[target &- count] = block     // filled from the top down
         }
+        page.pointee.free = free
+        page.pointee.used &+= UInt32(count)
         if count < target {
             for i in 0..<count { s[i] = s[target &- count &+ i] }
         }
