@@ -109,8 +109,7 @@ enum Free {
     /// else goes to `freeOwnedSlow`.
     @inline(never)
     static func freeOwned(_ heapWord: UInt, _ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
-        let key = Pages.blockKey(page, offset: UInt(bitPattern: block) &- UInt(bitPattern: page.pointee.start))
-        if key < page.pointee.binnedLimit {
+        if Pages.startKey(page, UInt(bitPattern: block)) < page.pointee.binnedLimit {
             #if !HAKMEM_UNHARDENED
             if Block.isTaggedFree(block) { invalidOrDoubleFree(page, block) }
             #endif

@@ -30,18 +30,19 @@ enum Pages {
         // atomic (a plain mov on x86): other threads' frees read it (Free.freeOthers)
         AtomicWord.store(UnsafeMutableRawPointer(page) + Page.carvedLimitOffset,
                          UInt(page.pointee.capacity) &* divStep(page))
-        updateFreeLimit(page)
+        updateFreeLimits(page)
     }
 
     /// Sets the page's flags (and with them freeLimit and binnedLimit, see Page).
     @inline(__always)
     static func setFlags(_ page: UnsafeMutablePointer<Page>, _ flags: UInt8) {
         page.pointee.flags = flags
-        updateFreeLimit(page)
+        updateFreeLimits(page)
     }
 
+    /// freeLimit and binnedLimit from the flags and carvedLimit (see Page).
     @inline(__always)
-    static func updateFreeLimit(_ page: UnsafeMutablePointer<Page>) {
+    static func updateFreeLimits(_ page: UnsafeMutablePointer<Page>) {
         let mode = page.pointee.flags & (PageFlags.binned | PageFlags.slowFree)
         page.pointee.freeLimit = mode == 0 ? page.pointee.carvedLimit : 0
         page.pointee.binnedLimit = mode == PageFlags.binned ? page.pointee.carvedLimit : 0
@@ -107,7 +108,14 @@ enum Pages {
     /// whose carvedLimit is 0, so no key is below it.
     @inline(__always)
     static func isBlockStart(_ page: UnsafeMutablePointer<Page>, _ address: UInt) -> Bool {
-        blockKey(page, offset: address &- UInt(bitPattern: page.pointee.start)) < page.pointee.carvedLimit
+        startKey(page, address) < page.pointee.carvedLimit
+    }
+
+    /// The block-start key of `address` counted from the page's start (compared with
+    /// carvedLimit, or binnedLimit on the owner's Mid/L2.5 free path).
+    @inline(__always)
+    static func startKey(_ page: UnsafeMutablePointer<Page>, _ address: UInt) -> UInt {
+        blockKey(page, offset: address &- UInt(bitPattern: page.pointee.start))
     }
 
     /// Sets the block-start constants of an empty page of `blockSize`-byte blocks
