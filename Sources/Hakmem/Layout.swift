@@ -104,9 +104,12 @@ enum Size {
 ///           of the attacker's choosing; a bad link decodes outside its page and is
 ///           reported);
 ///   word 1: the free tag `slot ^ Secret.tagKey` while the block is free, so a second
-///           free of it is detected in O(1).
-/// A block taken from a page's list has both words zeroed (Alloc.pop, Bins.fill); a
-/// block leaving a bin has its tag cleared (no link lives in a binned block).
+///           free of it is detected in O(1). Every block of a page's lists (free,
+///           localFree; carved blocks are tagged as they are linked), of a remote list
+///           and of a bin carries it.
+/// A block moved from a page's list into a bin has its link zeroed and keeps its tag
+/// (Bins.fill); one handed out from a page's list has both words zeroed (Alloc.pop);
+/// one leaving a bin has its tag cleared (no link lives in a binned block).
 /// Every read and write of these words goes through this type. Building with
 /// -DHAKMEM_UNHARDENED stores plain links and no tags (to measure what the checks
 /// cost; see docs/hardening.md).
@@ -158,6 +161,15 @@ enum Block {
     static func clearTag(_ slot: UnsafeMutableRawPointer) {
         #if !HAKMEM_UNHARDENED
         slot.storeBytes(of: UInt(0), toByteOffset: 8, as: UInt.self)
+        #endif
+    }
+    /// Zeroes word 0 and tags the block free: a never-used block carved straight into a
+    /// bin (word 0 may hold a link from the slice's previous page, which must not
+    /// reach the user).
+    @inline(__always)
+    static func tagFresh(_ slot: UnsafeMutableRawPointer) {
+        #if !HAKMEM_UNHARDENED
+        slot.storeBytes(of: (UInt(0), UInt(bitPattern: slot) ^ Secret.tagKey), as: (UInt, UInt).self)
         #endif
     }
     /// Zeroes both words as the block is handed out: clears the tag, and does not

@@ -172,4 +172,39 @@ import Testing
         hak_free(again)
         hak_free(q)
     }
+
+    @Test func blocksCarvedStraightIntoABinAreTaggedWithWordZeroCleared() {
+        let heap = Heaps.currentOrCreate()!
+        Bins.flushAll(heap)
+        let size: UInt = 656   // a class no other test uses, so its page still has never-used blocks
+        let c = SizeClass.of(Int(size))
+        var taken = [hak_malloc(size)!]
+        let page = Free.pageOf(taken[0])
+        let capacity = Int(page.pointee.capacity)
+        let reserved = Int(page.pointee.reserved)
+        #expect(capacity < reserved)
+        // Dirty the never-used blocks as a previous page of the slice could have left
+        // them (a stale encoded link in word 0, a stale tag in word 1).
+        let start = page.pointee.start!
+        for i in capacity..<reserved {
+            let block = start + i * page.pointee.blockSize
+            block.storeBytes(of: (UInt(0x4141_4141_4141_4140), UInt(0x4242_4242_4242_4242)), as: (UInt, UInt).self)
+        }
+        while Int(page.pointee.capacity) == capacity && taken.count < 4096 { taken.append(hak_malloc(size)!) }
+        #expect(Int(page.pointee.capacity) > capacity)
+        let bin = Bins.bin(heap, c)
+        #expect(bin.pointee.count > 0)
+        for i in 0..<Int(bin.pointee.count) {
+            let block = Bins.slots(bin)[i]
+            #expect(Block.isTaggedFree(block))
+            #expect(block.load(as: UInt.self) == 0)
+        }
+        for p in taken {
+            #expect(p.load(as: UInt.self) == 0)
+            #expect(!Block.isTaggedFree(p))
+        }
+        #expect(Invariants.check(heap: heap) == nil)
+        for p in taken { hak_free(p) }
+        #expect(Invariants.check(heap: heap) == nil)
+    }
 }

@@ -2,13 +2,17 @@
 // unit tests and for debugging. Nothing on an allocation path calls them.
 
 enum Invariants {
-    /// Number of blocks on a free list, or -1 if the list leaves the page area or
-    /// has more links than the page has blocks (a cycle or a corrupted link).
+    /// Number of blocks on a free list, or -1 if the list leaves the page area, has
+    /// more links than the page has blocks (a cycle or a corrupted link) or holds a
+    /// block without the free tag.
     static func listLength(_ page: UnsafeMutablePointer<Page>, _ head: UnsafeMutableRawPointer?) -> Int {
         var n = 0
         var block = head
         while let b = block {
             if !Pages.isBlockStart(page, UInt(bitPattern: b)) || n > Int(page.pointee.capacity) { return -1 }
+            #if !HAKMEM_UNHARDENED
+            if !Block.isTaggedFree(b) { return -1 }
+            #endif
             n += 1
             block = Block.next(b)
         }
@@ -32,7 +36,7 @@ enum Invariants {
         }
         let free = listLength(page, p.free)
         let local = listLength(page, p.localFree)
-        if free < 0 || local < 0 { return "free lists stay inside the page" }
+        if free < 0 || local < 0 { return "free lists stay inside the page, their blocks tagged free" }
         if Int(p.used) != Int(p.capacity) - free - local { return "used == capacity - |free| - |localFree|" }
         return nil
     }

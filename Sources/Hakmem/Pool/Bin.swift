@@ -170,7 +170,8 @@ enum Bins {
     /// Moves up to half a bin of free blocks from `page` (the page of Tiny class `c`
     /// that malloc just took a block from) into the bin, which must be empty, so the
     /// next mallocs of the class take the fast path. Blocks keep the page's list order
-    /// (the first of the list is popped first) and are tagged free with word 0 zeroed.
+    /// (the first of the list is popped first), tagged free with word 0 zeroed; never-used
+    /// blocks are carved straight into the bin, as many as it takes.
     static func fill(_ heap: UnsafeMutablePointer<Heap>, _ c: Int, from page: UnsafeMutablePointer<Page>) {
         let b = bin(heap, c)
         // Half a bin, but at most fillBytes of blocks (at least 4): a batch of big Tiny
@@ -185,17 +186,30 @@ enum Bins {
         // The list head and the used count stay in registers; the page sees them at the end.
         var free = page.pointee.free
         while count < target {
-            if free == nil {
-                page.pointee.free = nil
-                if !Pages.refill(page) { break }
-                free = page.pointee.free
+            if let block = free {
+                // Tagged free already (Layout.swift); only the link must not reach the user.
+                free = Pages.checkedNext(page, block)
+                Block.clearLink(block)
+                count &+= 1
+                s[target &- count] = block     // filled from the top down
+                continue
             }
-            let block = free.unsafelyUnwrapped
-            free = Pages.checkedNext(page, block)
-            Block.clearFreeWords(block)
-            Block.tagFree(block)
-            count &+= 1
-            s[target &- count] = block     // filled from the top down
+            if let local = page.pointee.localFree {
+                page.pointee.localFree = nil
+                free = local
+                continue
+            }
+            // Never-used blocks go straight into the bin: no link to write and check.
+            let left = Int(page.pointee.reserved &- page.pointee.capacity)
+            if left == 0 { break }
+            let n = target &- count < left ? target &- count : left
+            var block = Pages.carve(page, n)
+            for _ in 0..<n {
+                Block.tagFresh(block)
+                count &+= 1
+                s[target &- count] = block
+                block += page.pointee.blockSize
+            }
         }
         page.pointee.free = free
         page.pointee.used &+= UInt32(count)

@@ -9,7 +9,8 @@ enum Pages {
     /// (linking a block writes into it: carving ahead would touch memory early).
     static let extendBatchMaxBlockSize = 4096
 
-    /// Links up to a few KiB of never-used blocks into `page.free`.
+    /// Links up to a few KiB of never-used blocks into `page.free`, each tagged free
+    /// (every block of a page's lists carries the free tag, see Layout.swift).
     /// Precondition: `page.free == nil && page.capacity < page.reserved`.
     static func extend(_ page: UnsafeMutablePointer<Page>) {
         let size = page.pointee.blockSize
@@ -17,20 +18,31 @@ enum Pages {
         if count < 4 { count = size <= extendBatchMaxBlockSize ? 4 : 1 }
         let left = Int(page.pointee.reserved &- page.pointee.capacity)
         if count > left { count = left }
-        let first = page.pointee.start.unsafelyUnwrapped + Int(page.pointee.capacity) &* size
+        let first = carve(page, count)
         var block = first
         for _ in 1..<count {
             let next = block + size
             Block.setNext(block, next)
+            Block.tagFree(block)
             block = next
         }
         Block.setNext(block, nil)
+        Block.tagFree(block)
         page.pointee.free = first
-        page.pointee.capacity &+= UInt32(count)
+    }
+
+    /// Takes the next `count` never-used blocks of `page` (at most reserved - capacity):
+    /// raises capacity and the block-start limits, and returns the first block. The
+    /// blocks are untouched: the caller links or bins them.
+    @inline(__always)
+    static func carve(_ page: UnsafeMutablePointer<Page>, _ count: Int) -> UnsafeMutableRawPointer {
+        let first = page.pointee.start.unsafelyUnwrapped + Int(page.pointee.capacity) &* page.pointee.blockSize
+        page.pointee.capacity &+= UInt32(truncatingIfNeeded: count)
         // atomic (a plain mov on x86): other threads' frees read it (Free.freeOthers)
         AtomicWord.store(UnsafeMutableRawPointer(page) + Page.carvedLimitOffset,
                          UInt(page.pointee.capacity) &* divStep(page))
         updateFreeLimits(page)
+        return first
     }
 
     /// Sets the page's flags (and with them freeLimit and binnedLimit, see Page).
