@@ -193,7 +193,7 @@ struct Page {
     /// `carvedLimit` for a Mid/L2.5 page in the release modes, else 0. So one
     /// comparison, `blockKey(address - start) < binnedLimit`, says both "a carved block
     /// start" and "a page whose owner's frees take the bin path". Written only through
-    /// Pages.setFlags and Pages.extend.
+    /// Pages.setFlags and Pages.carve.
     var binnedLimit: UInt
     /// Blocks handed out and not yet freed back to this page (see invariant).
     var used: UInt32
@@ -212,7 +212,7 @@ struct Page {
     /// release modes, else 0. So one comparison, `tinyKey(address) < freeLimit`,
     /// says both "a carved block start" and "a page whose owner frees may take the
     /// fast path" (the unhardened build tests `!= 0`). Written only through
-    /// Pages.setFlags and Pages.extend.
+    /// Pages.setFlags and Pages.carve.
     var freeLimit: UInt
     /// Owner heap (Heap*), Page.noOwner when abandoned or free. Read by other threads
     /// with atomic loads (`Free.ownerWord`); written only by the owner or under a lock.

@@ -203,12 +203,13 @@ enum Bins {
             let left = Int(page.pointee.reserved &- page.pointee.capacity)
             if left == 0 { break }
             let n = target &- count < left ? target &- count : left
+            let size = page.pointee.blockSize
             var block = Pages.carve(page, n)
             for _ in 0..<n {
                 Block.tagFresh(block)
                 count &+= 1
                 s[target &- count] = block
-                block += page.pointee.blockSize
+                block += size
             }
         }
         page.pointee.free = free

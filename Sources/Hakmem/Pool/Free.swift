@@ -126,7 +126,7 @@ enum Free {
 
     /// The rest of freeOwned's Mid/L2.5 fast path when the bin or the heap's budget is
     /// full: the block is validated and tagged already; the bin is flushed (or the
-    /// block goes to its page).
+    /// block goes to its page). Out of line so that freeOwned saves no registers.
     @inline(never)
     static func freeOwnedBinFull(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>,
                                  _ block: UnsafeMutableRawPointer) {
