@@ -55,6 +55,10 @@
 //   remoteFree is a lock-free stack (push: CAS by any thread; pop-all: exchange by
 //   the owner). The value `Heap.abandonedMarker` means the owner has exited.
 // Segment (pooled):
+//   Segments.table[header.tableIndex].segment == header, for every pooled segment
+//   mapped (and only those): the slice masks live in that dense table, not in the
+//   header, so a page allocation scans contiguous entries instead of chasing a list
+//   through the headers of 4 MiB-apart segments (a cache and a TLB miss each).
 //   bit i of usedSlices  <=>  slice i belongs to a live page (bit 0: the header).
 //   pageOf[colour][i] == &pages[first slice of the page covering i], or &pages[0] (the
 //   sentinel: heap == nil, start == nil, carvedLimit == 0, so it fails every block-start
@@ -301,13 +305,9 @@ struct SegmentHeader {
     var cookie: UInt
     /// `SegmentKind`.
     var kind: UInt32
-    /// Pooled: bit i set <=> slice i in use by a page (bit 0 = this header).
-    var usedSlices: UInt64
-    /// Pooled: free slices that may still be resident (not yet purged).
-    var dirtySlices: UInt64
-    /// Pooled: time (ns) after which dirty slices are purged; 0 = none pending.
-    var purgeAt: UInt64
-    /// Pooled: links in the global segment list.
+    /// Pooled: index of the segment's entry in Segments.table (its slice masks).
+    var tableIndex: Int
+    /// Large: links in the large cache.
     var next: UnsafeMutablePointer<SegmentHeader>?
     var prev: UnsafeMutablePointer<SegmentHeader>?
     /// Large: total bytes mapped from the base.
@@ -344,6 +344,18 @@ extension SegmentHeader {
 enum SegmentKind {
     static let pooled: UInt32 = 1
     static let large: UInt32 = 2
+}
+
+/// The slice masks of one pooled segment, an entry of the dense Segments.table
+/// (guarded by Locks.segments, as everything in Segments).
+struct SegmentEntry {
+    var segment: UnsafeMutablePointer<SegmentHeader>
+    /// Bit i set <=> slice i in use by a page (bit 0 = the header's metadata slice).
+    var usedSlices: UInt64
+    /// Free slices that may still be resident (not yet purged).
+    var dirtySlices: UInt64
+    /// Time (ns) after which the dirty slices are purged; 0 = none pending.
+    var purgeAt: UInt64
 }
 
 /// Offsets of the arrays that follow the SegmentHeader in slice 0.

@@ -334,6 +334,31 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         #expect(errno == ENOMEM)
     }
 
+    /// Checks that every table entry names a pooled segment whose header points back at it.
+    func segmentTableIsConsistent() -> Bool {
+        (0..<Segments.tableCount).allSatisfy { i in
+            let segment = Segments.table![i].segment
+            return segment.pointee.tableIndex == i && Segments.header(containing: UInt(bitPattern: segment)) == segment
+        }
+    }
+
+    @Test func theSegmentTableGrowsPastOnePageAndStaysConsistentAsSegmentsGo() {
+        let before = Segments.tableCount
+        // 1 MiB blocks: one per 16-slice page, three pages per segment.
+        let blocks = (0..<450).map { _ in hak_malloc(1 << 20)! }
+        #expect(Segments.tableCount >= before + 140)
+        #expect(Segments.tableCapacity > 4096 / MemoryLayout<SegmentEntry>.stride)
+        #expect(segmentTableIsConsistent())
+        #expect(Set(blocks.map { UInt(bitPattern: $0) >> UInt(Geometry.segmentShift) }).count >= 150)
+        // Free every other block first, then the rest: segments empty out (and are
+        // unmapped beyond the spares) in an order that moves entries around.
+        for i in stride(from: 0, to: blocks.count, by: 2) { hak_free(blocks[i]) }
+        #expect(segmentTableIsConsistent())
+        for i in stride(from: 1, to: blocks.count, by: 2) { hak_free(blocks[i]) }
+        #expect(segmentTableIsConsistent())
+        #expect(Segments.tableCount <= before + Segments.spareLimit + 2)
+    }
+
     @Test func emptyPagesReturnToTheirSegmentAndArePurged() {
         let blocks = (0..<2000).map { _ in hak_malloc(4000)! }
         let purgedBefore = Segments.purgedBytes

@@ -39,7 +39,7 @@ enum Large {
             let h = raw.assumingMemoryBound(to: SegmentHeader.self)
             h.pointee = SegmentHeader(
                 cookie: UInt(bitPattern: raw) ^ Secret.cookie, kind: SegmentKind.large,
-                usedSlices: 0, dirtySlices: 0, purgeAt: 0, next: nil, prev: nil,
+                tableIndex: 0, next: nil, prev: nil,
                 mappingSize: total, userBlock: nil, requested: 0, cachedAt: 0, isFreshZero: true)
             SpinLock.lock(Locks.large)
             mappedBytes &+= total

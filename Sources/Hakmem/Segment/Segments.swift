@@ -6,8 +6,11 @@
 import CHakmemShim
 
 enum Segments {
-    /// Segments with at least one free slice, most recently used first.
-    nonisolated(unsafe) static var list: UnsafeMutablePointer<SegmentHeader>?
+    /// One entry per pooled segment mapped, in no particular order (see SegmentEntry):
+    /// page allocation scans it from the start. Mapped memory, doubled when full.
+    nonisolated(unsafe) static var table: UnsafeMutablePointer<SegmentEntry>?
+    nonisolated(unsafe) static var tableCount = 0
+    nonisolated(unsafe) static var tableCapacity = 0
     /// Completely empty segments kept mapped beyond this count are unmapped. Spares
     /// are purged like any free slice, so they cost address space, not memory.
     static let spareLimit = 8
@@ -95,32 +98,18 @@ enum Segments {
         defer { SpinLock.unlock(Locks.segments) }
         purgeExpired(now: OS.nowNanoseconds())
         // Prefer slices still resident (freed, not purged yet): no page faults.
-        var segment = list
-        var first = -1
-        while let s = segment {
-            first = findFreeRun(s.pointee.usedSlices | ~s.pointee.dirtySlices, length: slices)
-            if first >= 0 { break }
-            segment = s.pointee.next
-        }
-        if first < 0 {
-            segment = list
-            while let s = segment {
-                first = findFreeRun(s.pointee.usedSlices, length: slices)
-                if first >= 0 { break }
-                segment = s.pointee.next
-            }
-        }
-        if first < 0 {
+        var found = findRun(length: slices, residentOnly: true)
+        if found == nil { found = findRun(length: slices, residentOnly: false) }
+        if found == nil {
             guard let fresh = newSegment() else { return nil }
-            segment = fresh
-            first = 1
+            found = (entry(fresh), 1)
         }
-        let s = segment!
+        let (e, first) = found.unsafelyUnwrapped
+        let s = e.pointee.segment
         let run = runMask(first: first, count: slices)
-        if s.pointee.usedSlices == 1 { spareCount &-= 1 }
-        s.pointee.usedSlices |= run
-        s.pointee.dirtySlices &= ~run
-        if s.pointee.usedSlices == ~UInt64(0) { unlink(s) }
+        if e.pointee.usedSlices == 1 { spareCount &-= 1 }
+        e.pointee.usedSlices |= run
+        e.pointee.dirtySlices &= ~run
 
         let page = Segments.page(s, first)
         for i in first..<(first + slices) { pageOf(s, slice: i).pointee = page }
@@ -157,16 +146,15 @@ enum Segments {
         page.pointee.localFree = nil
         page.pointee.blockSize = 0
         let run = runMask(first: first, count: slices)
-        let wasFull = segment.pointee.usedSlices == ~UInt64(0)
-        segment.pointee.usedSlices &= ~run
-        segment.pointee.dirtySlices |= run
-        if wasFull { link(segment) }
+        let e = entry(segment)
+        e.pointee.usedSlices &= ~run
+        e.pointee.dirtySlices |= run
         let now = OS.nowNanoseconds()
-        if segment.pointee.purgeAt == 0 {
-            segment.pointee.purgeAt = now &+ Options.purgeDelayNanoseconds
-            if nextPurge == 0 || segment.pointee.purgeAt < nextPurge { nextPurge = segment.pointee.purgeAt }
+        if e.pointee.purgeAt == 0 {
+            e.pointee.purgeAt = now &+ Options.purgeDelayNanoseconds
+            if nextPurge == 0 || e.pointee.purgeAt < nextPurge { nextPurge = e.pointee.purgeAt }
         }
-        if segment.pointee.usedSlices == 1 {
+        if e.pointee.usedSlices == 1 {
             spareCount &+= 1
             if spareCount > spareLimit { spareCount &-= 1; freeSegment(segment); return }
         }
@@ -179,18 +167,18 @@ enum Segments {
     static func purgeExpired(now: UInt64) {
         if nextPurge == 0 || now < nextPurge { return }
         nextPurge = 0
-        var segment = list
-        while let s = segment {
-            segment = s.pointee.next
-            if s.pointee.purgeAt == 0 { continue }
-            if s.pointee.purgeAt <= now { purge(s) }
-            else if nextPurge == 0 || s.pointee.purgeAt < nextPurge { nextPurge = s.pointee.purgeAt }
+        for i in 0..<tableCount {
+            let e = table.unsafelyUnwrapped + i
+            if e.pointee.purgeAt == 0 { continue }
+            if e.pointee.purgeAt <= now { purge(e) }
+            else if nextPurge == 0 || e.pointee.purgeAt < nextPurge { nextPurge = e.pointee.purgeAt }
         }
     }
 
-    /// madvise(DONTNEED)s every dirty free run of `segment` now.
-    static func purge(_ segment: UnsafeMutablePointer<SegmentHeader>) {
-        var dirty = segment.pointee.dirtySlices & ~segment.pointee.usedSlices
+    /// madvise(DONTNEED)s every dirty free run of the segment of `e` now.
+    static func purge(_ e: UnsafeMutablePointer<SegmentEntry>) {
+        let segment = e.pointee.segment
+        var dirty = e.pointee.dirtySlices & ~e.pointee.usedSlices
         while dirty != 0 {
             let first = dirty.trailingZeroBitCount
             let run = (~(dirty >> UInt64(first))).trailingZeroBitCount
@@ -199,8 +187,8 @@ enum Segments {
             purgedBytes &+= run << Geometry.sliceShift
             dirty &= ~runMask(first: first, count: run)
         }
-        segment.pointee.dirtySlices = 0
-        segment.pointee.purgeAt = 0
+        e.pointee.dirtySlices = 0
+        e.pointee.purgeAt = 0
     }
 
     /// Purges everything now (malloc_trim). Returns true if anything was released.
@@ -208,13 +196,12 @@ enum Segments {
         SpinLock.lock(Locks.segments)
         defer { SpinLock.unlock(Locks.segments) }
         let before = purgedBytes
-        var segment = list
-        while let s = segment { segment = s.pointee.next; purge(s) }
+        for i in 0..<tableCount { purge(table.unsafelyUnwrapped + i) }
         nextPurge = 0
         return purgedBytes != before
     }
 
-    // MARK: Segment list
+    // MARK: Segment table
 
     /// Bit mask of `count` slices starting at slice `first`.
     @inline(__always)
@@ -243,21 +230,24 @@ enum Segments {
         let s = raw.assumingMemoryBound(to: SegmentHeader.self)
         s.pointee = SegmentHeader(
             cookie: UInt(bitPattern: raw) ^ Secret.cookie, kind: SegmentKind.pooled,
-            usedSlices: 1, dirtySlices: 0, purgeAt: 0, next: nil, prev: nil,
+            tableIndex: 0, next: nil, prev: nil,
             mappingSize: Geometry.segmentSize, userBlock: nil, requested: 0, cachedAt: 0,
             isFreshZero: true)
+        guard addEntry(s) else {
+            OS.unmap(raw, size: Geometry.segmentSize)
+            return nil
+        }
         let sentinel = page(s, 0)
         sentinel.pointee.heap = Page.noOwner
         for i in 0..<Geometry.slicesPerSegment { pageOf(s, slice: i).pointee = sentinel }
         mappedBytes &+= Geometry.segmentSize
         spareCount &+= 1   // empty until the caller takes slices
-        link(s)
         markMap(raw, chunks: 1, kind: SegmentKind.pooled)
         return s
     }
 
     static func freeSegment(_ s: UnsafeMutablePointer<SegmentHeader>) {
-        unlink(s)
+        removeEntry(s)
         markMap(UnsafeMutableRawPointer(s), chunks: 1, kind: 0)
         s.pointee.cookie = 0
         mappedBytes &-= Geometry.segmentSize
@@ -265,17 +255,57 @@ enum Segments {
         OS.unmap(UnsafeMutableRawPointer(s), size: Geometry.segmentSize)
     }
 
-    static func link(_ s: UnsafeMutablePointer<SegmentHeader>) {
-        s.pointee.prev = nil
-        s.pointee.next = list
-        if let head = list { head.pointee.prev = s }
-        list = s
+    /// The table entry of pooled segment `s`.
+    @inline(__always)
+    static func entry(_ s: UnsafeMutablePointer<SegmentHeader>) -> UnsafeMutablePointer<SegmentEntry> {
+        table.unsafelyUnwrapped + s.pointee.tableIndex
     }
 
-    static func unlink(_ s: UnsafeMutablePointer<SegmentHeader>) {
-        if let p = s.pointee.prev { p.pointee.next = s.pointee.next } else { list = s.pointee.next }
-        if let n = s.pointee.next { n.pointee.prev = s.pointee.prev }
-        s.pointee.next = nil
-        s.pointee.prev = nil
+    /// The first entry with a run of `length` free slices (of slices still resident
+    /// only, if `residentOnly`) and the run's first slice; nil if there is none.
+    static func findRun(length: Int, residentOnly: Bool) -> (UnsafeMutablePointer<SegmentEntry>, Int)? {
+        for i in 0..<tableCount {
+            let e = table.unsafelyUnwrapped + i
+            let taken = residentOnly ? e.pointee.usedSlices | ~e.pointee.dirtySlices : e.pointee.usedSlices
+            let first = findFreeRun(taken, length: length)
+            if first >= 0 { return (e, first) }
+        }
+        return nil
+    }
+
+    /// Appends the entry of new segment `s` (only its metadata slice in use); false if
+    /// the table could not grow.
+    static func addEntry(_ s: UnsafeMutablePointer<SegmentHeader>) -> Bool {
+        if tableCount == tableCapacity && !growTable() { return false }
+        (table.unsafelyUnwrapped + tableCount).initialize(
+            to: SegmentEntry(segment: s, usedSlices: 1, dirtySlices: 0, purgeAt: 0))
+        s.pointee.tableIndex = tableCount
+        tableCount &+= 1
+        return true
+    }
+
+    /// Removes the entry of `s`: the last entry takes its place.
+    static func removeEntry(_ s: UnsafeMutablePointer<SegmentHeader>) {
+        let t = table.unsafelyUnwrapped
+        let i = s.pointee.tableIndex
+        tableCount &-= 1
+        if i != tableCount {
+            t[i] = t[tableCount]
+            t[i].segment.pointee.tableIndex = i
+        }
+    }
+
+    /// Doubles the table's capacity (one OS page at first) into a new mapping.
+    static func growTable() -> Bool {
+        let stride = MemoryLayout<SegmentEntry>.stride
+        let capacity = tableCapacity == 0 ? Geometry.osPageSize / stride : tableCapacity * 2
+        guard let raw = OS.map(size: capacity * stride) else { return false }
+        if let old = table {
+            raw.copyMemory(from: old, byteCount: tableCount * stride)
+            OS.unmap(UnsafeMutableRawPointer(old), size: tableCapacity * stride)
+        }
+        table = raw.assumingMemoryBound(to: SegmentEntry.self)
+        tableCapacity = capacity
+        return true
     }
 }
