@@ -359,6 +359,19 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         #expect(Segments.tableCount <= before + Segments.spareLimit + 2)
     }
 
+    @Test func alignedMappingsAreAlignedWhetherOrNotTheExactSizeLandsAligned() {
+        // Segment-sized requests try the exact size first; the others (and exact ones
+        // that land misaligned) over-map and trim.
+        for (size, alignment) in [(4 << 20, 4 << 20), (8 << 20, 4 << 20), (4096, 4 << 20), (4 << 20, 16 << 20)] {
+            let maps = (0..<6).map { _ in OS.mapAligned(size: size, alignment: alignment)! }
+            for m in maps {
+                #expect(UInt(bitPattern: m) % UInt(alignment) == 0)
+                m.storeBytes(of: 1, toByteOffset: size - 1, as: UInt8.self)
+            }
+            for m in maps { OS.unmap(m, size: size) }
+        }
+    }
+
     @Test func emptyPagesReturnToTheirSegmentAndArePurged() {
         let blocks = (0..<2000).map { _ in hak_malloc(4000)! }
         let purgedBefore = Segments.purgedBytes

@@ -9,6 +9,13 @@ enum OS {
     /// aligned to `alignment` (a power of two >= the OS page). Returns nil on failure.
     static func mapAligned(size: Int, alignment: Int) -> UnsafeMutableRawPointer? {
         if alignment <= Geometry.osPageSize { return map(size: size) }
+        // The kernel tends to place a new mapping right below the previous one, so a
+        // mapping of a multiple of the alignment (a segment) often comes out aligned:
+        // one system call instead of two or three (mmap, then munmap of head and tail).
+        if size & (alignment &- 1) == 0, let exact = map(size: size) {
+            if UInt(bitPattern: exact) & UInt(alignment &- 1) == 0 { return exact }
+            unmap(exact, size: size)
+        }
         // Over-map by the alignment, then trim the misaligned head and the tail.
         let (total, overflow) = size.addingReportingOverflow(alignment)
         if overflow { return nil }
