@@ -81,6 +81,15 @@ void hak_os_write_stderr(const void *buf, size_t n);
 const char *_Nullable hak_os_getenv(const char *name);
 /// Yields the CPU (sched_yield).
 void hak_os_yield(void);
+/// A spin-wait hint to the CPU (x86 `pause`, arm64 `yield`): a spinning core slows
+/// down and leaves its sibling hyperthread the pipeline.
+static inline void hak_cpu_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
 /// Peak resident set size in bytes (VmHWM from /proc/self/status), 0 if unknown.
 size_t hak_os_peak_rss(void);
 /// The process environment (for warning about unknown HAKMEM_* variables); the

@@ -33,7 +33,7 @@ enum SpinLock {
             if word.load(ordering: .relaxed) == 0,
                word.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged { return }
             spins &+= 1
-            if spins > 64 { hak_os_yield(); spins = 0 }
+            if spins > 64 { hak_os_yield(); spins = 0 } else { hak_cpu_pause() }
         }
     }
 
