@@ -64,8 +64,9 @@
 //   sentinel: heap == nil, start == nil, carvedLimit == 0, so it fails every block-start
 //   test; never handed out) for a free slice; colour = bits 22...24 of
 //   the segment's address (SegmentLayout); the other rows are unused.
-//   bit i of dirtySlices => slice i is free and may still be resident; such slices are
-//   madvise(DONTNEED)ed once `purgeAt` has passed.
+//   bit i of dirtySlices or agedSlices => slice i is free and may still be resident;
+//   dirtySlices & agedSlices == 0; the purge tick at `purgeAt` madvise(DONTNEED)s the
+//   aged slices and ages the dirty ones (purgeAt != 0 whenever a mask is non-zero).
 
 import CHakmemShim
 
@@ -352,9 +353,12 @@ struct SegmentEntry {
     var segment: UnsafeMutablePointer<SegmentHeader>
     /// Bit i set <=> slice i in use by a page (bit 0 = the header's metadata slice).
     var usedSlices: UInt64
-    /// Free slices that may still be resident (not yet purged).
+    /// Free slices that may still be resident (not yet purged), freed since the last
+    /// purge tick.
     var dirtySlices: UInt64
-    /// Time (ns) after which the dirty slices are purged; 0 = none pending.
+    /// Free slices that were dirty at the last purge tick: the next tick purges them.
+    var agedSlices: UInt64
+    /// Time (ns) of the segment's next purge tick; 0 = none pending.
     var purgeAt: UInt64
 }
 

@@ -372,6 +372,31 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         }
     }
 
+    @Test func aFreedSliceStaysResidentForOnePurgeTickAndGoesAtTheNext() {
+        let saved = Options.purgeDelayNanoseconds
+        Options.purgeDelayNanoseconds = 60_000_000   // ticks 30 ms apart
+        defer { Options.purgeDelayNanoseconds = saved }
+        let page = Segments.allocatePage(slices: 1, sizeClass: 0, heap: 2)!
+        let bit = UInt64(1) << UInt64(page.pointee.sliceIndex)
+        let header = UnsafeMutablePointer<SegmentHeader>(bitPattern: UInt(bitPattern: page) & ~Geometry.segmentMask)!
+        let e = Segments.entry(header)
+        let tick = { () -> Int in
+            SpinLock.lock(Locks.segments)
+            defer { SpinLock.unlock(Locks.segments) }
+            let before = Segments.purgedBytes
+            Segments.purgeExpired(now: OS.nowNanoseconds())
+            return Segments.purgedBytes - before
+        }
+        Segments.releasePage(page)
+        #expect(e.pointee.dirtySlices & bit != 0)
+        usleep(40_000)
+        #expect(tick() == 0)                          // first tick: aged, not purged
+        #expect(e.pointee.agedSlices & bit != 0 && e.pointee.dirtySlices & bit == 0)
+        usleep(40_000)
+        #expect(tick() >= Geometry.sliceSize)         // second tick: purged
+        #expect((e.pointee.agedSlices | e.pointee.dirtySlices) & bit == 0)
+    }
+
     @Test func emptyPagesReturnToTheirSegmentAndArePurged() {
         let blocks = (0..<2000).map { _ in hak_malloc(4000)! }
         let purgedBefore = Segments.purgedBytes

@@ -110,6 +110,7 @@ enum Segments {
         if e.pointee.usedSlices == 1 { spareCount &-= 1 }
         e.pointee.usedSlices |= run
         e.pointee.dirtySlices &= ~run
+        e.pointee.agedSlices &= ~run
 
         let page = Segments.page(s, first)
         for i in first..<(first + slices) { pageOf(s, slice: i).pointee = page }
@@ -150,10 +151,7 @@ enum Segments {
         e.pointee.usedSlices &= ~run
         e.pointee.dirtySlices |= run
         let now = OS.nowNanoseconds()
-        if e.pointee.purgeAt == 0 {
-            e.pointee.purgeAt = now &+ Options.purgeDelayNanoseconds
-            if nextPurge == 0 || e.pointee.purgeAt < nextPurge { nextPurge = e.pointee.purgeAt }
-        }
+        if e.pointee.purgeAt == 0 { schedulePurge(e, now: now) }
         if e.pointee.usedSlices == 1 {
             spareCount &+= 1
             if spareCount > spareLimit { spareCount &-= 1; freeSegment(segment); return }
@@ -163,22 +161,51 @@ enum Segments {
 
     // MARK: Purging
 
-    /// Gives back the memory of dirty free slices whose decay has passed.
+    /// A segment's purge ticks are half the purge delay apart: a tick purges the slices
+    /// aged at the previous one and ages the dirty ones, so a slice is purged after it
+    /// has stayed free for between half the delay and the delay. (One timer per segment
+    /// that purged every dirty slice at once gave back slices freed a moment before,
+    /// which the program then faulted in again.)
+    @inline(__always)
+    static var purgeTick: UInt64 { Options.purgeDelayNanoseconds / 2 }
+
+    /// Sets the next purge tick of the segment of `e`.
+    static func schedulePurge(_ e: UnsafeMutablePointer<SegmentEntry>, now: UInt64) {
+        e.pointee.purgeAt = now &+ purgeTick
+        if nextPurge == 0 || e.pointee.purgeAt < nextPurge { nextPurge = e.pointee.purgeAt }
+    }
+
+    /// Runs the purge ticks that are due: gives back the memory of aged free slices
+    /// (all dirty ones with a zero delay) and ages the dirty ones.
     static func purgeExpired(now: UInt64) {
         if nextPurge == 0 || now < nextPurge { return }
         nextPurge = 0
         for i in 0..<tableCount {
             let e = table.unsafelyUnwrapped + i
             if e.pointee.purgeAt == 0 { continue }
-            if e.pointee.purgeAt <= now { purge(e) }
-            else if nextPurge == 0 || e.pointee.purgeAt < nextPurge { nextPurge = e.pointee.purgeAt }
+            if e.pointee.purgeAt <= now {
+                if purgeTick == 0 {
+                    purge(e, e.pointee.dirtySlices | e.pointee.agedSlices)
+                } else {
+                    purge(e, e.pointee.agedSlices)
+                    e.pointee.agedSlices = e.pointee.dirtySlices
+                }
+                e.pointee.dirtySlices = 0
+                e.pointee.purgeAt = 0
+                if e.pointee.agedSlices != 0 { schedulePurge(e, now: now) }
+            } else if nextPurge == 0 || e.pointee.purgeAt < nextPurge {
+                nextPurge = e.pointee.purgeAt
+            }
         }
     }
 
-    /// madvise(DONTNEED)s every dirty free run of the segment of `e` now.
-    static func purge(_ e: UnsafeMutablePointer<SegmentEntry>) {
+    /// madvise(DONTNEED)s the runs of `slices` (free slices of the segment of `e`) now
+    /// and forgets that they were dirty or aged.
+    static func purge(_ e: UnsafeMutablePointer<SegmentEntry>, _ slices: UInt64) {
         let segment = e.pointee.segment
-        var dirty = e.pointee.dirtySlices & ~e.pointee.usedSlices
+        var dirty = slices & ~e.pointee.usedSlices
+        e.pointee.dirtySlices &= ~slices
+        e.pointee.agedSlices &= ~slices
         while dirty != 0 {
             let first = dirty.trailingZeroBitCount
             let run = (~(dirty >> UInt64(first))).trailingZeroBitCount
@@ -187,8 +214,6 @@ enum Segments {
             purgedBytes &+= run << Geometry.sliceShift
             dirty &= ~runMask(first: first, count: run)
         }
-        e.pointee.dirtySlices = 0
-        e.pointee.purgeAt = 0
     }
 
     /// Purges everything now (malloc_trim). Returns true if anything was released.
@@ -196,7 +221,11 @@ enum Segments {
         SpinLock.lock(Locks.segments)
         defer { SpinLock.unlock(Locks.segments) }
         let before = purgedBytes
-        for i in 0..<tableCount { purge(table.unsafelyUnwrapped + i) }
+        for i in 0..<tableCount {
+            let e = table.unsafelyUnwrapped + i
+            purge(e, e.pointee.dirtySlices | e.pointee.agedSlices)
+            e.pointee.purgeAt = 0
+        }
         nextPurge = 0
         return purgedBytes != before
     }
@@ -266,7 +295,8 @@ enum Segments {
     static func findRun(length: Int, residentOnly: Bool) -> (UnsafeMutablePointer<SegmentEntry>, Int)? {
         for i in 0..<tableCount {
             let e = table.unsafelyUnwrapped + i
-            let taken = residentOnly ? e.pointee.usedSlices | ~e.pointee.dirtySlices : e.pointee.usedSlices
+            let taken = residentOnly ? e.pointee.usedSlices | ~(e.pointee.dirtySlices | e.pointee.agedSlices)
+                                     : e.pointee.usedSlices
             let first = findFreeRun(taken, length: length)
             if first >= 0 { return (e, first) }
         }
@@ -278,7 +308,7 @@ enum Segments {
     static func addEntry(_ s: UnsafeMutablePointer<SegmentHeader>) -> Bool {
         if tableCount == tableCapacity && !growTable() { return false }
         (table.unsafelyUnwrapped + tableCount).initialize(
-            to: SegmentEntry(segment: s, usedSlices: 1, dirtySlices: 0, purgeAt: 0))
+            to: SegmentEntry(segment: s, usedSlices: 1, dirtySlices: 0, agedSlices: 0, purgeAt: 0))
         s.pointee.tableIndex = tableCount
         tableCount &+= 1
         return true
