@@ -380,21 +380,24 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         let bit = UInt64(1) << UInt64(page.pointee.sliceIndex)
         let header = UnsafeMutablePointer<SegmentHeader>(bitPattern: UInt(bitPattern: page) & ~Geometry.segmentMask)!
         let e = Segments.entry(header)
-        let tick = { () -> Int in
+        // A byte of the slice: still there while the slice is resident, zero once purged.
+        let probe = UnsafeMutableRawPointer(header) + Int(page.pointee.sliceIndex) << Geometry.sliceShift
+        probe.storeBytes(of: 0x5a, as: UInt8.self)
+        let tick = {
             SpinLock.lock(Locks.segments)
-            defer { SpinLock.unlock(Locks.segments) }
-            let before = Segments.purgedBytes
             Segments.purgeExpired(now: OS.nowNanoseconds())
-            return Segments.purgedBytes - before
+            SpinLock.unlock(Locks.segments)
         }
         Segments.releasePage(page)
         #expect(e.pointee.dirtySlices & bit != 0)
         usleep(40_000)
-        #expect(tick() == 0)                          // first tick: aged, not purged
+        tick()                                        // first tick: aged, not purged
         #expect(e.pointee.agedSlices & bit != 0 && e.pointee.dirtySlices & bit == 0)
+        #expect(probe.load(as: UInt8.self) == 0x5a)
         usleep(40_000)
-        #expect(tick() >= Geometry.sliceSize)         // second tick: purged
+        tick()                                        // second tick: purged
         #expect((e.pointee.agedSlices | e.pointee.dirtySlices) & bit == 0)
+        #expect(probe.load(as: UInt8.self) == 0)
     }
 
     @Test func emptyPagesReturnToTheirSegmentAndArePurged() {
