@@ -147,9 +147,16 @@ enum Bins {
         let b = bin(heap, c)
         let count = b.pointee.count
         if count >= b.pointee.limit { return false }
+        append(b, block, count: count)
+        return true
+    }
+
+    /// Pushes `block` on bin `b`, whose count is `count` (< limit, already tested by the
+    /// caller: the fast free path and the offers).
+    @inline(__always)
+    static func append(_ b: UnsafeMutablePointer<Bin>, _ block: UnsafeMutableRawPointer, count: UInt32) {
         slots(b)[Int(truncatingIfNeeded: count)] = block
         b.pointee.count = count &+ 1
-        return true
     }
 
     /// `offer` for bin `b` of `heap`: room in the bin and in the heap's budget, then the
@@ -161,8 +168,7 @@ enum Bins {
         let count = b.pointee.count
         let charged = heap.pointee.binnedCharge &+ Int(b.pointee.charge)
         if count >= b.pointee.limit || charged > Options.threadCacheBytes { return false }
-        slots(b)[Int(truncatingIfNeeded: count)] = block
-        b.pointee.count = count &+ 1
+        append(b, block, count: count)
         heap.pointee.binnedCharge = charged
         return true
     }

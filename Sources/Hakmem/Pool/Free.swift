@@ -45,8 +45,7 @@ enum Free {
                     let count = bin.pointee.count
                     if _fastPath(count < bin.pointee.limit) {
                         Block.tagFree(block)
-                        Bins.slots(bin)[Int(truncatingIfNeeded: count)] = block
-                        bin.pointee.count = count &+ 1
+                        Bins.append(bin, block, count: count)
                         return
                     }
                 }
