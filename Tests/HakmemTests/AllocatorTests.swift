@@ -400,6 +400,22 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         #expect(probe.load(as: UInt8.self) == 0)
     }
 
+    @Test func aBlockAbove64KiBHasAPageOfItsOwnThatGoesBackToTheSegmentWhenFreed() {
+        onNewThread {
+            let a = hak_malloc(100_000)!, b = hak_malloc(100_000)!
+            let pa = page(of: a)
+            #expect(pa != page(of: b))
+            #expect(pa.pointee.reserved == 1)
+            let header = UnsafeMutablePointer<SegmentHeader>(bitPattern: UInt(bitPattern: pa) & ~Geometry.segmentMask)!
+            let bit = UInt64(1) << UInt64(pa.pointee.sliceIndex)
+            #expect(Segments.entry(header).pointee.usedSlices & bit != 0)
+            hak_free(a)
+            hak_free(b)
+            _ = hak_malloc_trim(0)   // empties this thread's bins
+            #expect(Segments.entry(header).pointee.usedSlices & bit == 0)
+        }
+    }
+
     @Test func emptyPagesReturnToTheirSegmentAndArePurged() {
         let blocks = (0..<2000).map { _ in hak_malloc(4000)! }
         let purgedBefore = Segments.purgedBytes

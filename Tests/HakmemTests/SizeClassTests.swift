@@ -71,8 +71,11 @@ import CHakmemShim
             let slices = SizeClass.pageSlices(c)
             #expect(slices >= 1 && slices <= Geometry.maxPageSlices)
             let blocks = (slices << Geometry.sliceShift) / SizeClass.blockSize(c)
-            let minimum = c < SizeClass.tinyCount ? 64 : SizeClass.blockSize(c) <= 512 * 1024 ? 2 : 1
+            let size = SizeClass.blockSize(c)
+            let minimum = c < SizeClass.tinyCount ? 64 : size <= 64 * 1024 ? 8 : 1
             #expect(blocks >= minimum, "class \(c) has \(blocks) blocks")
+            // Above 64 KiB one block per page, in the fewest slices that hold it.
+            if size > 64 * 1024 { #expect(slices == (size + Geometry.sliceSize - 1) >> Geometry.sliceShift) }
         }
     }
 
