@@ -406,7 +406,7 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
             let pa = page(of: a)
             #expect(pa != page(of: b))
             #expect(pa.pointee.reserved == 1)
-            let header = UnsafeMutablePointer<SegmentHeader>(bitPattern: UInt(bitPattern: pa) & ~Geometry.segmentMask)!
+            let header = Segments.header(containing: UInt(bitPattern: a))!
             let bit = UInt64(1) << UInt64(pa.pointee.sliceIndex)
             #expect(Segments.entry(header).pointee.usedSlices & bit != 0)
             hak_free(a)

@@ -72,10 +72,10 @@ import CHakmemShim
             #expect(slices >= 1 && slices <= Geometry.maxPageSlices)
             let blocks = (slices << Geometry.sliceShift) / SizeClass.blockSize(c)
             let size = SizeClass.blockSize(c)
-            let minimum = c < SizeClass.tinyCount ? 64 : size <= 64 * 1024 ? 8 : 1
+            let minimum = c < SizeClass.tinyCount ? 64 : size <= SizeClass.singleBlockPagesAbove ? 8 : 1
             #expect(blocks >= minimum, "class \(c) has \(blocks) blocks")
-            // Above 64 KiB one block per page, in the fewest slices that hold it.
-            if size > 64 * 1024 { #expect(slices == (size + Geometry.sliceSize - 1) >> Geometry.sliceShift) }
+            // Above it one block per page, in the fewest slices that hold it.
+            if size > SizeClass.singleBlockPagesAbove { #expect(slices == (size + Geometry.sliceSize - 1) >> Geometry.sliceShift) }
         }
     }
 

@@ -19,6 +19,8 @@ enum SizeClass {
     static let tinyCount = 32
     /// First L2.5 class (blocks above Size.midMax).
     static let l25First = 72
+    /// Blocks bigger than this get a page of their own (see pageSlices).
+    static let singleBlockPagesAbove = 64 * 1024
 
     /// Class of a request of `size` bytes (0 < size <= Size.poolMax; 0 maps to class 0).
     @inline(__always)
@@ -56,7 +58,7 @@ enum SizeClass {
     /// peak RSS 44 -> 38 MB at 1 thread, 144 -> 119 MB at 4; docs/perf-log.md).
     static func pageSlices(_ c: Int) -> Int {
         let size = blockSize(c)
-        let bytes = size <= 8 * 1024 ? Geometry.sliceSize : size > 64 * 1024 ? size : size * 8
+        let bytes = size <= 8 * 1024 ? Geometry.sliceSize : size > singleBlockPagesAbove ? size : size * 8
         let slices = (bytes + Geometry.sliceSize - 1) >> Geometry.sliceShift
         return slices < Geometry.maxPageSlices ? slices : Geometry.maxPageSlices
     }
