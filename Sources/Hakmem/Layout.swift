@@ -449,7 +449,11 @@ struct Heap {
     static let abandonedMarker: UInt = 1
     /// Byte offset of `full` (checked by a unit test, as Page.heapOffset).
     static let fullOffset = 8
-    static let queuesOffset = (MemoryLayout<Heap>.stride + 15) & ~15
+    /// A word on a cache line of its own after the struct: the heap whose Tiny blocks
+    /// this thread last freed (Free.freeOthers). Other threads read it on each of
+    /// their frees of this heap's blocks, so nothing else that changes shares its line.
+    static let tinyPartnerOffset = (MemoryLayout<Heap>.stride + 63) & ~63
+    static let queuesOffset = tinyPartnerOffset + 64
     static let binsOffset = (queuesOffset + SizeClass.count * MemoryLayout<PageQueue>.stride + 63) & ~63
     static let totalSize = binsOffset + SizeClass.count * Bins.stride
     // Bin bounds: Options.threadCacheBytes of charge (Bins.charge) per heap, 1/8 of it per class.

@@ -104,6 +104,9 @@ import CHakmemShim
         #expect(MemoryLayout<SegmentHeader>.offset(of: \SegmentHeader.kind) == SegmentHeader.kindOffset)
         #expect(MemoryLayout<Heap>.offset(of: \Heap.remoteFree) == 0)
         #expect(MemoryLayout<Heap>.offset(of: \Heap.full) == Heap.fullOffset)
+        // tinyPartner has a cache line of its own (heaps are 64-byte aligned).
+        #expect(Heap.tinyPartnerOffset % 64 == 0 && Heap.tinyPartnerOffset >= MemoryLayout<Heap>.size)
+        #expect(Heap.queuesOffset == Heap.tinyPartnerOffset + 64)
         #expect(SegmentLayout.metadataEnd <= Geometry.sliceSize)
         #expect(MemoryLayout<Page>.size <= Page.slotBytes)
         #expect(MemoryLayout<Bin>.stride + 8 <= 256)   // the C empty bin is 256 bytes

@@ -75,6 +75,13 @@ enum Heaps {
         SpinLock.unlock(Locks.heapPool)
     }
 
+    /// The heap's tinyPartner word (Heap.tinyPartnerOffset): read and written with
+    /// relaxed atomics, as other threads read it.
+    @inline(__always)
+    static func tinyPartnerWord(_ heap: UnsafeMutablePointer<Heap>) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(heap) + Heap.tinyPartnerOffset
+    }
+
     @inline(__always)
     static func remoteFreeWord(_ heap: UnsafeMutablePointer<Heap>) -> UnsafeMutableRawPointer {
         UnsafeMutableRawPointer(heap)   // `remoteFree` is the first field
