@@ -75,8 +75,8 @@ enum Heaps {
         SpinLock.unlock(Locks.heapPool)
     }
 
-    /// The heap's tinyPartner word (Heap.tinyPartnerOffset): read and written with
-    /// relaxed atomics, as other threads read it.
+    /// The heap's tinyPartner word (Heap.tinyPartnerOffset): accessed with AtomicWord,
+    /// as other threads read it (Free.exchangesTiny).
     @inline(__always)
     static func tinyPartnerWord(_ heap: UnsafeMutablePointer<Heap>) -> UnsafeMutableRawPointer {
         UnsafeMutableRawPointer(heap) + Heap.tinyPartnerOffset
