@@ -206,7 +206,7 @@ enum Bins {
                 continue
             }
             // Never-used blocks go straight into the bin: no link to write and check.
-            let left = Int(page.pointee.reserved &- page.pointee.capacity)
+            let left = Pages.uncarved(page)
             if left == 0 { break }
             let n = target &- count < left ? target &- count : left
             let size = page.pointee.blockSize

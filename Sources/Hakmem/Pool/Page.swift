@@ -16,7 +16,7 @@ enum Pages {
         let size = page.pointee.blockSize
         var count = extendBytes / size
         if count < 4 { count = size <= extendBatchMaxBlockSize ? 4 : 1 }
-        let left = Int(page.pointee.reserved &- page.pointee.capacity)
+        let left = uncarved(page)
         if count > left { count = left }
         let first = carve(page, count)
         var block = first
@@ -31,7 +31,13 @@ enum Pages {
         page.pointee.free = first
     }
 
-    /// Takes the next `count` never-used blocks of `page` (at most reserved - capacity):
+    /// Blocks of `page` never carved yet (reserved - capacity).
+    @inline(__always)
+    static func uncarved(_ page: UnsafeMutablePointer<Page>) -> Int {
+        Int(page.pointee.reserved &- page.pointee.capacity)
+    }
+
+    /// Takes the next `count` never-used blocks of `page` (at most `uncarved(page)`):
     /// raises capacity and the block-start limits, and returns the first block. The
     /// blocks are untouched: the caller links or bins them.
     @inline(__always)
