@@ -17,7 +17,8 @@
 //   Thread ── TLS hak_tls_direct[65] ──> Bin (one per 16-byte size step <= 1 KiB)
 //          └─ TLS hak_tls_heap ────────> Heap: bins[class] (LIFO caches of free blocks),
 //                                        queues[class] of owned pages, full list,
-//                                        remoteFree (blocks freed by other threads)
+//                                        remoteFree / remoteMessages (blocks freed
+//                                        by other threads: single / in messages)
 //
 // Segment map
 // ===========
@@ -34,7 +35,8 @@
 // Page (owned by exactly one Heap, or abandoned: heap == nil, or free: in no heap):
 //   used == capacity - |free| - |localFree|            (blocks handed out, including
 //                                                       blocks in the owner's bin and
-//                                                       in some heap's remoteFree list)
+//                                                       in some heap's remote lists,
+//                                                       messages or batch)
 //   capacity <= reserved;  (start - first slice's start) + reserved * blockSize
 //                          <= sliceCount * sliceSize
 //   every block in free/localFree lies in [start, start + capacity * blockSize)
@@ -52,8 +54,10 @@
 //   back to its owner when the bin flushes, see Bins.flush); for a Tiny class c,
 //   hak_tls_direct[] points at bins[c] for the sizes of c (at the empty bin before the
 //   thread has a heap, and always in checked and stats modes).
-//   remoteFree is a lock-free stack (push: CAS by any thread; pop-all: exchange by
-//   the owner). The value `Heap.abandonedMarker` means the owner has exited.
+//   remoteFree (single blocks, linked through them) and remoteMessages (batches of
+//   blocks, RemoteMessage) are lock-free stacks (push: CAS by any thread; pop-all:
+//   exchange by the owner). The value `Heap.abandonedMarker` in either means the
+//   owner has exited.
 // Segment (pooled):
 //   Segments.table[header.tableIndex].segment == header, for every pooled segment
 //   mapped (and only those): the slice masks live in that dense table, not in the
@@ -415,12 +419,33 @@ struct Bin {
     var heap: UnsafeMutablePointer<Heap>?
 }
 
+/// A batch of blocks freed by one thread for the heap that owns them, in allocator
+/// memory (RemoteMessage.swift): the header, then RemoteMessages.capacity block
+/// pointers, RemoteMessages.size bytes in all.
+///   count <= RemoteMessages.capacity; slots[0..<count] are validated blocks, free
+///   (tagged), of pages the heap whose remoteMessages holds the message owned when
+///   they were added (a page may have changed owner since: collectRemote re-dispatches).
+///   A message is in exactly one place: a heap's remoteBatch (being filled), a heap's
+///   remoteMessages, a heap's spare list, or a pool chain.
+struct RemoteMessage {
+    /// The next message in a remoteMessages stack, a spare list or a pool chain.
+    var next: UnsafeMutablePointer<RemoteMessage>?
+    /// In the pool: the next chain (set on a chain's first message only).
+    var nextChain: UnsafeMutablePointer<RemoteMessage>?
+    /// Blocks in the message.
+    var count: Int
+}
+
 /// Per-thread heap: owns pages, serves the thread's allocations lock-free.
 /// Followed in memory by `queues[SizeClass.count]` and `bins[SizeClass.count]` (each
 /// Bins.stride bytes: header and slots).
 struct Heap {
-    /// Lock-free stack of blocks freed by other threads (see invariant); atomic.
+    /// Lock-free stack of blocks freed by other threads one at a time (see invariant);
+    /// atomic.
     var remoteFree: UInt
+    /// Lock-free stack of RemoteMessages: blocks other threads freed in batches (see
+    /// invariant); atomic.
+    var remoteMessages: UInt
     /// Pages whose every block is in use, of any class.
     var full: PageQueue
     /// Next heap in the heap pool's free list.
@@ -429,12 +454,13 @@ struct Heap {
     var collected: UInt
     /// What the blocks in this heap's bins cost of its budget (Bin.charge each).
     var binnedCharge: Int
-    /// Blocks this thread freed for another heap (`remoteBatchOwner`), chained and
-    /// published to that heap's remoteFree with one CAS (RemoteBatch.swift).
+    /// Blocks this thread freed for another heap (`remoteBatchOwner`), gathered in a
+    /// message published to that heap's remoteMessages with one CAS (RemoteBatch.swift).
     var remoteBatchOwner: UInt
-    var remoteBatchHead: UnsafeMutableRawPointer?
-    var remoteBatchTail: UnsafeMutableRawPointer?
-    var remoteBatchCount: Int
+    var remoteBatch: UnsafeMutablePointer<RemoteMessage>?
+    /// Empty messages kept for the next batches (RemoteMessages.take/give).
+    var spareMessages: UnsafeMutablePointer<RemoteMessage>?
+    var spareCount: Int
     /// Slow-path events left until the next bin decay step, and the class it visits
     /// (Bins.tick).
     var decayCountdown: Int
@@ -447,8 +473,10 @@ struct Heap {
     var hasAllocated: Bool
 
     static let abandonedMarker: UInt = 1
-    /// Byte offset of `full` (checked by a unit test, as Page.heapOffset).
-    static let fullOffset = 8
+    /// Byte offset of `remoteMessages` and `full` (checked by a unit test, as
+    /// Page.heapOffset).
+    static let remoteMessagesOffset = 8
+    static let fullOffset = 16
     /// A word on a cache line of its own after the struct: the heap whose Tiny blocks
     /// this thread last freed (Free.freeOthers). Other threads read it on each of
     /// their frees of this heap's blocks, so nothing else that changes shares its line.

@@ -121,11 +121,94 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         onNewThread { for b in blocks { hak_free(b.p) } }
         // Nothing changed on the owner's pages yet: the blocks wait in remoteFree.
         #expect(pg.pointee.used == usedBefore)
-        #expect(AtomicWord.load(Heaps.remoteFreeWord(owner)) != 0)
+        #expect(Heaps.hasRemote(owner))
         Free.collectRemote(owner)
         #expect(owner.pointee.collected - collectedBefore == 1000)
-        #expect(AtomicWord.load(Heaps.remoteFreeWord(owner)) == 0)
+        #expect(!Heaps.hasRemote(owner))
         #expect(Invariants.check(heap: owner) == nil)
+    }
+
+    @Test func remoteFreesTravelInMessagesWithoutWritingIntoTheBlocks() {
+        let owner = Heaps.currentOrCreate()!
+        Free.collectRemote(owner)
+        // Mid blocks (never kept in another thread's bins), each with a pattern in word 0.
+        let n = 3 * RemoteMessages.capacity + 5
+        let blocks = (0..<n).map { i -> SendablePointer in
+            let p = hak_malloc(4000)!
+            p.storeBytes(of: 0x5151_0000 + UInt(i), as: UInt.self)
+            return SendablePointer(p: p)
+        }
+        let sparesBefore = owner.pointee.spareCount
+        let collectedBefore = owner.pointee.collected
+        onNewThread { for b in blocks { hak_free(b.p) } }
+        // The freer's exit published its last message too; nothing reached the pages.
+        #expect(Heaps.hasRemote(owner))
+        #expect(AtomicWord.load(Heaps.remoteFreeWord(owner)) == 0)   // no single-block pushes
+        var messages = 0
+        var m = UnsafeMutablePointer<RemoteMessage>(bitPattern: AtomicWord.load(Heaps.remoteMessagesWord(owner)))
+        while let x = m { messages += 1; m = x.pointee.next }
+        #expect(messages == (n + RemoteMessages.capacity - 1) / RemoteMessages.capacity)
+        // The freeing thread wrote nothing into word 0 (no link through the blocks).
+        for (i, b) in blocks.enumerated() { #expect(b.p.load(as: UInt.self) == 0x5151_0000 + UInt(i)) }
+        Free.collectRemote(owner)
+        #expect(owner.pointee.collected - collectedBefore == UInt(n))
+        #expect(!Heaps.hasRemote(owner))
+        // The emptied messages became the owner's spares (a chain beyond spareMax went
+        // back to the pool).
+        #expect(owner.pointee.spareCount > sparesBefore || owner.pointee.spareCount == RemoteMessages.chainLength)
+        #expect(owner.pointee.spareCount <= RemoteMessages.spareMax)
+        #expect(Invariants.check(heap: owner) == nil)
+    }
+
+    @Test func aMessageForAnOwnerThatExitedFreesItsBlocksIntoTheAbandonedPage() {
+        let blocks = LockedBox()
+        let allocated = DispatchSemaphore(value: 0), freedSome = DispatchSemaphore(value: 0)
+        let ownerMayExit = DispatchSemaphore(value: 0)
+        let ownerGone = DispatchSemaphore(value: 0), freerDone = DispatchSemaphore(value: 0)
+        Thread {   // the owner
+            blocks.set((0..<100).map { _ in SendablePointer(p: hak_malloc(4000)!) })
+            allocated.signal()
+            ownerMayExit.wait()
+        }.start()
+        allocated.wait()
+        let all = blocks.get()
+        let pg = page(of: all[0].p)
+        let onPage = all.filter { page(of: $0.p) == pg }
+        Thread {   // the freer: 10 blocks wait in its open message while the owner exits
+            for b in onPage.prefix(10) { hak_free(b.p) }
+            freedSome.signal()
+            ownerGone.wait()
+            freerDone.signal()   // its exit publishes the message: the owner is gone
+        }.start()
+        freedSome.wait()
+        ownerMayExit.signal()
+        usleep(50_000)       // the owner's key destructor abandons its pages
+        #expect(pg.pointee.heap == Page.noOwner)
+        let usedAtAbandon = pg.pointee.used
+        ownerGone.signal()
+        freerDone.wait()
+        usleep(50_000)       // the freer's exit: the push fails, each block is freed on its own
+        #expect(pg.pointee.heap == Page.noOwner)
+        #expect(pg.pointee.used == usedAtAbandon - 10)
+        for b in all where !onPage.prefix(10).contains(where: { $0.p == b.p }) { hak_free(b.p) }
+        #expect(Invariants.check(heap: Heaps.currentOrCreate()!) == nil)
+    }
+
+    @Test func theMessagePoolMovesChainsAndBoundsEachHeapsSpares() {
+        let heap = Heaps.currentOrCreate()!
+        var taken: [UnsafeMutablePointer<RemoteMessage>] = []
+        for _ in 0..<(3 * RemoteMessages.spareMax) { taken.append(RemoteMessages.take(heap)!) }
+        #expect(Set(taken.map { UInt(bitPattern: $0) }).count == taken.count)
+        for m in taken {
+            #expect(m.pointee.count == 0)
+            #expect(UInt(bitPattern: m) % UInt(RemoteMessages.size) == 0 || UInt(bitPattern: m) % 64 == 0)
+        }
+        for m in taken {
+            RemoteMessages.give(heap, m)
+            #expect(heap.pointee.spareCount <= RemoteMessages.spareMax)
+        }
+        // A full message holds `capacity` blocks inside its `size` bytes.
+        #expect(MemoryLayout<RemoteMessage>.stride + RemoteMessages.capacity * 8 <= RemoteMessages.size)
     }
 
     @Test func aThreadThatOnlyFreesGetsAHeapAndBatchesItsRemoteFrees() {
@@ -133,7 +216,7 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         let tiny = SendablePointer(p: hak_malloc(48)!)
         let owner = Heaps.current()!
         Free.collectRemote(owner)
-        let ownerWord = SendablePointer(p: Heaps.remoteFreeWord(owner))
+        let ownerHeap = SendablePointer(p: UnsafeMutableRawPointer(owner))
         let facts = FlagBox()
         onNewThread {
             let hadHeap = Heaps.current() != nil
@@ -141,7 +224,7 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
             // The first free made the thread's heap; the block waits in its remote
             // batch (one CAS per batch), not on the owner's remoteFree (a CAS per block).
             let heap = Heaps.current()
-            let batched = AtomicWord.load(ownerWord.p) == 0
+            let batched = !Heaps.hasRemote(ownerHeap.p.assumingMemoryBound(to: Heap.self))
             // A thread that has not allocated keeps no other heap's Tiny block in its
             // bins (it would pin them): the block joins the batch.
             hak_free(tiny.p)
@@ -150,7 +233,7 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         }
         #expect(facts.get() == [false, true, true, true])
         // The thread's exit flushed the batch to the owner.
-        #expect(AtomicWord.load(Heaps.remoteFreeWord(owner)) != 0)
+        #expect(Heaps.hasRemote(owner))
         Free.collectRemote(owner)
         #expect(Invariants.check(heap: owner) == nil)
     }
@@ -184,7 +267,7 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         usleep(20_000)   // let the thread's key destructor run
         #expect(seen.get().first?.p == block.p)
         // The thread exited: its bins went back to the owners, through remoteFree.
-        #expect(AtomicWord.load(Heaps.remoteFreeWord(owner)) != 0)
+        #expect(Heaps.hasRemote(owner))
         Free.collectRemote(owner)
         let bin = Bins.bin(owner, c)
         let slots = Bins.slots(bin)

@@ -17,6 +17,8 @@ enum Locks {
     static let large = Atomic<UInt>(0)
     /// Guards the segment list and slice bitmaps (Segments.swift).
     static let segments = Atomic<UInt>(0)
+    /// Guards the pool of empty remote-free messages (RemoteMessage.swift).
+    static let messages = Atomic<UInt>(0)
 }
 
 enum SpinLock {

@@ -39,12 +39,20 @@ enum Abandoned {
         abandonQueue(Heaps.fullQueue(heap))
         SpinLock.unlock(Locks.abandoned)
         // From now on remote frees see the marker and go to the (abandoned) page.
+        var messages = UnsafeMutablePointer<RemoteMessage>(bitPattern:
+            AtomicWord.exchange(Heaps.remoteMessagesWord(heap), Heap.abandonedMarker))
+        while let m = messages {
+            messages = m.pointee.next
+            Free.freeEach(m)
+            RemoteMessages.give(heap, m)
+        }
         var list = UnsafeMutableRawPointer(bitPattern:
             AtomicWord.exchange(Heaps.remoteFreeWord(heap), Heap.abandonedMarker))
         while let block = list {
             list = Free.checkedRemoteNext(block)
             Free.freeRemote(Free.pageOf(block), block)
         }
+        RemoteMessages.giveAll(heap)
         Bins.detachDirect()
         hak_tls_heap_set(nil)
         Stats.threadExited()
@@ -152,6 +160,7 @@ enum Fork {
 
     static func prepare() {
         SpinLock.lock(Locks.quarantine)
+        SpinLock.lock(Locks.messages)
         SpinLock.lock(Locks.heapPool)
         SpinLock.lock(Locks.abandoned)
         SpinLock.lock(Locks.large)
@@ -163,6 +172,7 @@ enum Fork {
         SpinLock.unlock(Locks.large)
         SpinLock.unlock(Locks.abandoned)
         SpinLock.unlock(Locks.heapPool)
+        SpinLock.unlock(Locks.messages)
         SpinLock.unlock(Locks.quarantine)
     }
 }

@@ -63,7 +63,7 @@ enum Alloc {
         if let block = Bins.pop(heap, c) { return block }
         // Other threads' frees of this heap's blocks come back (into the bins while
         // they have room, else to their pages) before the pages are asked for more.
-        if AtomicWord.loadRelaxed(Heaps.remoteFreeWord(heap)) != 0 {
+        if Heaps.hasRemote(heap) {
             Free.collectRemote(heap)
             if let block = Bins.pop(heap, c) { return block }
         }
@@ -114,7 +114,7 @@ enum Alloc {
     @inline(never)
     static func allocateFromNewPage(_ heap: UnsafeMutablePointer<Heap>, _ c: Int) -> UnsafeMutableRawPointer? {
         RemoteBatch.flush(heap)
-        if AtomicWord.loadRelaxed(Heaps.remoteFreeWord(heap)) != 0 { Free.collectRemote(heap) }
+        if Heaps.hasRemote(heap) { Free.collectRemote(heap) }
         let q = Heaps.queue(heap, c)
         var candidate = q.pointee.first
         while let page = candidate {

@@ -274,7 +274,7 @@ enum Bins {
         if count > 0 { flush(heap, c, keep: count / 2) }
         // A thread that mostly frees would otherwise collect other threads' frees of
         // its blocks only when it next needs a page.
-        if AtomicWord.loadRelaxed(Heaps.remoteFreeWord(heap)) != 0 { Free.collectRemote(heap) }
+        if Heaps.hasRemote(heap) { Free.collectRemote(heap) }
     }
 
     /// Empties every bin of `heap` (thread exit, malloc_trim).

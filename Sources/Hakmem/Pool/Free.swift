@@ -115,8 +115,8 @@ enum Free {
     @inline(never)
     static func sendToOwner(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>,
                             _ block: UnsafeMutableRawPointer) {
-        Bins.tick(heap)
         RemoteBatch.add(heap, page, block)
+        Bins.tick(heap)
     }
 
     /// A block of a page the calling thread owns that the Tiny fast path did not take.
@@ -342,6 +342,28 @@ enum Free {
         return false
     }
 
+    /// Pushes message `m` on heap `owner`'s remoteMessages with one CAS; false if the
+    /// owner has exited (`m` is untouched then).
+    static func pushMessage(owner: UInt, _ m: UnsafeMutablePointer<RemoteMessage>) -> Bool {
+        let word = Heaps.remoteMessagesWord(UnsafeMutablePointer<Heap>(bitPattern: owner).unsafelyUnwrapped)
+        var head = AtomicWord.loadRelaxed(word)
+        while head != Heap.abandonedMarker {
+            m.pointee.next = UnsafeMutablePointer<RemoteMessage>(bitPattern: head)
+            let seen = AtomicWord.compareExchange(word, expected: head, desired: UInt(bitPattern: m))
+            if seen == head { return true }
+            head = seen
+        }
+        return false
+    }
+
+    /// Frees each block of message `m` on its own (its owner has exited); `m` is empty
+    /// afterwards.
+    static func freeEach(_ m: UnsafeMutablePointer<RemoteMessage>) {
+        let slots = RemoteMessages.slots(m)
+        for i in 0..<m.pointee.count { freeRemote(pageOf(slots[i]), slots[i]) }
+        m.pointee.count = 0
+    }
+
     /// The next block of a remoteFree list, checked to be a 16-aligned address in a
     /// pooled segment (as bin links are): a corrupted link is reported, not followed.
     static func checkedRemoteNext(_ block: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
@@ -352,22 +374,37 @@ enum Free {
         return next
     }
 
-    /// Takes every block other threads freed into `heap`: into its bin while the bin has
-    /// room, else back to its page (or re-dispatched if the page changed owner since it
-    /// was pushed).
+    /// Takes every block other threads freed into `heap` (in messages, then single
+    /// ones): into its bin while the bin has room, else back to its page (or
+    /// re-dispatched if the page changed owner since it was sent). The emptied messages
+    /// become the heap's spares.
     @inline(never)
     static func collectRemote(_ heap: UnsafeMutablePointer<Heap>) {
+        var messages = UnsafeMutablePointer<RemoteMessage>(
+            bitPattern: AtomicWord.exchange(Heaps.remoteMessagesWord(heap), 0))
+        while let m = messages {
+            messages = m.pointee.next
+            let slots = RemoteMessages.slots(m)
+            for i in 0..<m.pointee.count { collectOne(heap, slots[i]) }
+            RemoteMessages.give(heap, m)
+        }
         var list = UnsafeMutableRawPointer(bitPattern: AtomicWord.exchange(Heaps.remoteFreeWord(heap), 0))
         while let block = list {
             list = checkedRemoteNext(block)
-            let page = pageOf(block)
-            heap.pointee.collected &+= 1
-            if AtomicWord.loadRelaxed(ownerWord(page)) == UInt(bitPattern: heap) {
-                Block.clearLink(block)
-                if !Bins.offer(heap, Int(page.pointee.sizeClass), block) { freeLocal(heap, page, block) }
-            } else {
-                freeRemote(page, block)
-            }
+            Block.clearLink(block)
+            collectOne(heap, block)
+        }
+    }
+
+    /// One block collectRemote took (validated, tagged, no link in it).
+    @inline(__always)
+    static func collectOne(_ heap: UnsafeMutablePointer<Heap>, _ block: UnsafeMutableRawPointer) {
+        let page = pageOf(block)
+        heap.pointee.collected &+= 1
+        if AtomicWord.loadRelaxed(ownerWord(page)) == UInt(bitPattern: heap) {
+            if !Bins.offer(heap, Int(page.pointee.sizeClass), block) { freeLocal(heap, page, block) }
+        } else {
+            freeRemote(page, block)
         }
     }
 }

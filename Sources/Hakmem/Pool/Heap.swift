@@ -1,7 +1,7 @@
 // Heap.swift -- per-thread heaps: creation (from a pool, never unmapped) and the page
 // queues of each size class (the bins are in Bin.swift).
 // Only the owner thread touches a heap's queues; other threads touch only
-// `remoteFree` (atomically).
+// `remoteFree` and `remoteMessages` (atomically).
 
 import CHakmemShim
 
@@ -53,12 +53,12 @@ enum Heaps {
         }
         SpinLock.unlock(Locks.heapPool)
         guard let heap else { return nil }
-        // Clear the queues; take remoteFree from "abandoned" (or 0) to empty. Stale
-        // pushes that land after this are re-dispatched by collectRemote.
-        UnsafeMutableRawPointer(heap + 0).advanced(by: MemoryLayout<UInt>.stride)
-            .initializeMemory(as: UInt8.self, repeating: 0,
-                              count: Heap.totalSize - MemoryLayout<UInt>.stride)
+        // Clear the queues; take remoteFree and remoteMessages from "abandoned" (or 0)
+        // to empty. Stale pushes that land after this are re-dispatched by collectRemote.
+        UnsafeMutableRawPointer(heap + 0).advanced(by: Heap.fullOffset)
+            .initializeMemory(as: UInt8.self, repeating: 0, count: Heap.totalSize - Heap.fullOffset)
         _ = AtomicWord.exchange(remoteFreeWord(heap), 0)
+        _ = AtomicWord.exchange(remoteMessagesWord(heap), 0)
         hak_tls_heap_set(UnsafeMutableRawPointer(heap))
         Bins.initialize(heap)
         Stats.threadStarted()
@@ -85,6 +85,18 @@ enum Heaps {
     @inline(__always)
     static func remoteFreeWord(_ heap: UnsafeMutablePointer<Heap>) -> UnsafeMutableRawPointer {
         UnsafeMutableRawPointer(heap)   // `remoteFree` is the first field
+    }
+
+    @inline(__always)
+    static func remoteMessagesWord(_ heap: UnsafeMutablePointer<Heap>) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(heap) + Heap.remoteMessagesOffset
+    }
+
+    /// True if other threads have freed blocks of `heap` that collectRemote has not
+    /// taken yet (a hint: relaxed loads).
+    @inline(__always)
+    static func hasRemote(_ heap: UnsafeMutablePointer<Heap>) -> Bool {
+        AtomicWord.loadRelaxed(remoteFreeWord(heap)) | AtomicWord.loadRelaxed(remoteMessagesWord(heap)) != 0
     }
 
     // MARK: Queues

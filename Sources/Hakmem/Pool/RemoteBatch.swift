@@ -1,51 +1,62 @@
 // RemoteBatch.swift -- cross-thread frees, batched. A thread that frees blocks owned
-// by another heap chains consecutive ones for the same owner in its own heap and
-// publishes the chain to the owner's remoteFree with a single CAS: when the chain
-// reaches `limit` blocks, when the owner changes, on the thread's next allocation slow
-// path, and at thread exit. So a producer/consumer pair pays one atomic per batch,
-// not per block; at most `limit - 1` blocks wait in a batch.
+// by another heap gathers consecutive ones for the same owner in a message
+// (RemoteMessage) and publishes it to the owner's remoteMessages with a single CAS:
+// when the message is full, when the owner changes, on the thread's next allocation
+// slow path, and at thread exit. So a producer/consumer pair pays one atomic per
+// message, not per block, and the freeing thread writes nothing into the blocks.
 
 enum RemoteBatch {
-    static let limit = 32
-
-    /// Frees a validated, tagged block of a page another heap owns.
+    /// Frees a validated, tagged block of a page another heap owns: into the open
+    /// message if it goes to the same owner (no call, no saved register), else `start`.
+    @inline(__always)
     static func add(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>,
                     _ block: UnsafeMutableRawPointer) {
         let owner = AtomicWord.load(Free.ownerWord(page))
-        if owner == Page.noOwner {   // abandoned: adopt it, or the locked path
+        // (remoteBatchOwner is a heap whenever remoteBatch is not nil: never noOwner.)
+        if owner == heap.pointee.remoteBatchOwner, let m = heap.pointee.remoteBatch {
+            let count = m.pointee.count
+            RemoteMessages.slots(m)[count] = block
+            m.pointee.count = count &+ 1
+            if count &+ 1 == RemoteMessages.capacity { flush(heap) }
+            return
+        }
+        start(heap, page, block, owner: owner)
+    }
+
+    /// `add` when the block does not go into the open message: a block of an abandoned
+    /// page is adopted with it (or freed under the lock); otherwise the open message is
+    /// published and a new one opened for `owner`.
+    @inline(never)
+    static func start(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>,
+                      _ block: UnsafeMutableRawPointer, owner: UInt) {
+        if owner == Page.noOwner {
             if heap.pointee.isExiting || !Abandoned.adoptAndFree(heap, page, block) {
                 Free.freeRemote(page, block)
             }
             return
         }
-        if heap.pointee.remoteBatchOwner != owner {
-            flush(heap)
-            heap.pointee.remoteBatchOwner = owner
-            heap.pointee.remoteBatchTail = block
-            Block.setNext(block, nil)
-        } else {
-            Block.setNext(block, heap.pointee.remoteBatchHead)
+        flush(heap)
+        guard let m = RemoteMessages.take(heap) else {
+            Free.freeRemote(page, block)   // out of memory for messages: one CAS per block
+            return
         }
-        heap.pointee.remoteBatchHead = block
-        heap.pointee.remoteBatchCount &+= 1
-        if heap.pointee.remoteBatchCount >= limit { flush(heap) }
+        RemoteMessages.slots(m)[0] = block
+        m.pointee.count = 1
+        heap.pointee.remoteBatch = m
+        heap.pointee.remoteBatchOwner = owner
     }
 
-    /// Publishes the pending chain (if any) to its owner's remoteFree.
+    /// Publishes the pending message (if any) to its owner's remoteMessages.
+    @inline(never)
     static func flush(_ heap: UnsafeMutablePointer<Heap>) {
-        guard let head = heap.pointee.remoteBatchHead, let tail = heap.pointee.remoteBatchTail else { return }
+        guard let m = heap.pointee.remoteBatch else { return }
         let owner = heap.pointee.remoteBatchOwner
-        heap.pointee.remoteBatchHead = nil
-        heap.pointee.remoteBatchTail = nil
-        heap.pointee.remoteBatchCount = 0
+        heap.pointee.remoteBatch = nil
         heap.pointee.remoteBatchOwner = 0
-        if Free.pushRemote(owner: owner, first: head, last: tail) { return }
+        if Free.pushMessage(owner: owner, m) { return }
         // The owner exited since: free each block on its own (its page is abandoned or
         // adopted by now).
-        var block: UnsafeMutableRawPointer? = head
-        while let b = block {
-            block = b == tail ? nil : Block.next(b)
-            Free.freeRemote(Free.pageOf(b), b)
-        }
+        Free.freeEach(m)
+        RemoteMessages.give(heap, m)
     }
 }
