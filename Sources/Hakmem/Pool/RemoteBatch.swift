@@ -3,7 +3,8 @@
 // (RemoteMessage) and publishes it to the owner's remoteMessages with a single CAS:
 // when the message is full, when the owner changes, on the thread's next allocation
 // slow path, and at thread exit. So a producer/consumer pair pays one atomic per
-// message, not per block, and the freeing thread writes nothing into the blocks.
+// message, not per block, and the freeing thread writes no link into the blocks (only
+// the free tag, in the release build).
 
 enum RemoteBatch {
     /// Frees a validated, tagged block of a page another heap owns: into the open

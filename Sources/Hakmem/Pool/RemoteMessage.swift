@@ -2,7 +2,7 @@
 // the heap that owns them (RemoteBatch fills them, Free.collectRemote empties them).
 //
 // A message is an array of block pointers in allocator memory, not a chain of links
-// written into the blocks: the freeing thread does not write into the blocks it sends,
+// written into the blocks: the freeing thread writes no link into the blocks it sends,
 // and the owner reads the message's few lines instead of chasing one link per block
 // through lines another core last wrote (bench_remote_free pc 4T: 75 % of
 // collectRemote's samples were on that link load). Empty messages stay with the heap
