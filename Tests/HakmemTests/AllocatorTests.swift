@@ -141,13 +141,19 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         let sparesBefore = owner.pointee.spareCount
         let collectedBefore = owner.pointee.collected
         onNewThread { for b in blocks { hak_free(b.p) } }
-        // The freer's exit published its last message too; nothing reached the pages.
-        #expect(Heaps.hasRemote(owner))
+        // The freer's exit publishes its last message too (polled, up to 5 s); nothing
+        // reached the pages.
+        func pendingMessages() -> Int {
+            var n = 0
+            var m = UnsafeMutablePointer<RemoteMessage>(bitPattern: AtomicWord.load(Heaps.remoteMessagesWord(owner)))
+            while let x = m { n += 1; m = x.pointee.next }
+            return n
+        }
+        let expected = (n + RemoteMessages.capacity - 1) / RemoteMessages.capacity
+        var polls = 0
+        while pendingMessages() < expected && polls < 500 { usleep(10_000); polls += 1 }
+        #expect(pendingMessages() == expected)
         #expect(AtomicWord.load(Heaps.remoteFreeWord(owner)) == 0)   // no single-block pushes
-        var messages = 0
-        var m = UnsafeMutablePointer<RemoteMessage>(bitPattern: AtomicWord.load(Heaps.remoteMessagesWord(owner)))
-        while let x = m { messages += 1; m = x.pointee.next }
-        #expect(messages == (n + RemoteMessages.capacity - 1) / RemoteMessages.capacity)
         // The freeing thread wrote nothing into word 0 (no link through the blocks).
         for (i, b) in blocks.enumerated() { #expect(b.p.load(as: UInt.self) == 0x5151_0000 + UInt(i)) }
         Free.collectRemote(owner)
@@ -182,14 +188,23 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         }.start()
         freedSome.wait()
         ownerMayExit.signal()
-        usleep(50_000)       // the owner's key destructor abandons its pages
-        #expect(pg.pointee.heap == Page.noOwner)
-        let usedAtAbandon = pg.pointee.used
+        // The owner's key destructor abandons its pages (polled, up to 5 s; under the
+        // lock that guards abandoned pages).
+        func usedIfAbandoned() -> UInt32? {
+            SpinLock.lock(Locks.abandoned)
+            defer { SpinLock.unlock(Locks.abandoned) }
+            return AtomicWord.load(Free.ownerWord(pg)) == Page.noOwner ? pg.pointee.used : nil
+        }
+        var polls = 0
+        while usedIfAbandoned() == nil && polls < 500 { usleep(10_000); polls += 1 }
+        let usedAtAbandon = usedIfAbandoned()
+        #expect(usedAtAbandon != nil)
         ownerGone.signal()
         freerDone.wait()
-        usleep(50_000)       // the freer's exit: the push fails, each block is freed on its own
-        #expect(pg.pointee.heap == Page.noOwner)
-        #expect(pg.pointee.used == usedAtAbandon - 10)
+        // The freer's exit: the push fails, each block is freed on its own.
+        polls = 0
+        while usedIfAbandoned() != usedAtAbandon.map({ $0 - 10 }) && polls < 500 { usleep(10_000); polls += 1 }
+        #expect(usedIfAbandoned() == usedAtAbandon.map { $0 - 10 })
         for b in all where !onPage.prefix(10).contains(where: { $0.p == b.p }) { hak_free(b.p) }
         #expect(Invariants.check(heap: Heaps.currentOrCreate()!) == nil)
     }
