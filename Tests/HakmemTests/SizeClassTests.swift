@@ -103,6 +103,7 @@ import CHakmemShim
         #expect(MemoryLayout<SegmentHeader>.offset(of: \SegmentHeader.cookie) == SegmentHeader.cookieOffset)
         #expect(MemoryLayout<SegmentHeader>.offset(of: \SegmentHeader.kind) == SegmentHeader.kindOffset)
         #expect(MemoryLayout<Heap>.offset(of: \Heap.remoteFree) == 0)
+        #expect(MemoryLayout<Heap>.offset(of: \Heap.remoteMessages) == Heap.remoteMessagesOffset)
         #expect(MemoryLayout<Heap>.offset(of: \Heap.full) == Heap.fullOffset)
         // tinyPartner has a cache line of its own (heaps are 64-byte aligned).
         #expect(Heap.tinyPartnerOffset % 64 == 0 && Heap.tinyPartnerOffset >= MemoryLayout<Heap>.size)

@@ -322,20 +322,19 @@ enum Free {
                 if Abandoned.free(page, block) { return }
                 continue   // adopted meanwhile: retry with the new owner
             }
-            if pushRemote(owner: owner, first: block, last: block) { return }
+            if pushRemote(owner: owner, block) { return }
             // The owner exited after we read it; its pages are abandoned now.
         }
     }
 
-    /// Pushes the chain first...last (linked, `last`'s link is overwritten) on heap
-    /// `owner`'s remoteFree with one CAS; false if the owner has exited (the chain is
-    /// untouched then).
-    static func pushRemote(owner: UInt, first: UnsafeMutableRawPointer, last: UnsafeMutableRawPointer) -> Bool {
+    /// Pushes `block` (its link is overwritten) on heap `owner`'s remoteFree with one
+    /// CAS; false if the owner has exited. Batches travel in messages (pushMessage).
+    static func pushRemote(owner: UInt, _ block: UnsafeMutableRawPointer) -> Bool {
         let word = Heaps.remoteFreeWord(UnsafeMutablePointer<Heap>(bitPattern: owner).unsafelyUnwrapped)
         var head = AtomicWord.loadRelaxed(word)
         while head != Heap.abandonedMarker {
-            Block.setNext(last, UnsafeMutableRawPointer(bitPattern: head))
-            let seen = AtomicWord.compareExchange(word, expected: head, desired: UInt(bitPattern: first))
+            Block.setNext(block, UnsafeMutableRawPointer(bitPattern: head))
+            let seen = AtomicWord.compareExchange(word, expected: head, desired: UInt(bitPattern: block))
             if seen == head { return true }
             head = seen
         }
