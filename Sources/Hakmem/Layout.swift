@@ -406,7 +406,9 @@ struct PageQueue {
 ///   count <= limit <= Bins.capacity;
 ///   charge == 0 (Tiny), blockSize (Mid), 4 * blockSize (L2.5);
 ///   sum over bins of count * charge == Heap.binnedCharge <= Options.threadCacheBytes;
-///   heap == the heap the bin lies in (set before the direct table points at it).
+///   blockSize == 0 (a bin its thread has not used yet, Bins.prepared): all fields 0,
+///     an empty bin that takes no block (limit 0), like the empty bin of the C shim;
+///   else heap == the heap the bin lies in, and limit, blockSize, charge are its class's.
 /// MUST keep `count` first: the empty bin in the C shim is all zeroes (count 0).
 struct Bin {
     var count: UInt32

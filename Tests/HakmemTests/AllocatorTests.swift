@@ -330,6 +330,36 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         #expect(home.get().contains { $0.p == block.get()[0].p })
     }
 
+    @Test func aFreshHeapMakesABinPageResidentOnlyWhenItsClassIsFirstUsed() {
+        hak_free(hak_malloc(1))   // start-up done (Options set)
+        let size = (Heap.totalSize + 4095) & ~4095
+        let raw = OS.map(size: size)!   // zero, as the heap chunks are
+        defer { OS.unmap(raw, size: size) }
+        let heap = raw.assumingMemoryBound(to: Heap.self)
+        // Pages wholly inside the bins (the first one may share a page with the fields).
+        let first = (Heap.binsOffset + 4095) & ~4095
+        func residentBinPages() -> Int {
+            var vec = [UInt8](repeating: 0, count: (size - first) / 4096)
+            #expect(mincore(raw + first, size - first, &vec) == 0)
+            return vec.filter { $0 & 1 != 0 }.count
+        }
+        Heaps.reset(heap, fresh: true)
+        #expect(residentBinPages() == 0)
+        let c = SizeClass.count - 1            // the last bin: on a page of its own
+        #expect(Bins.offset(c) >= first)
+        let bin = Bins.prepared(heap, c)
+        #expect(bin == Bins.bin(heap, c) && bin.pointee.heap == heap)
+        #expect(bin.pointee.blockSize == UInt32(SizeClass.blockSize(c)) && bin.pointee.limit >= 1)
+        #expect(bin.pointee.charge == UInt32(Bins.charge(c)) && bin.pointee.count == 0)
+        #expect(residentBinPages() == 1)
+        // Unused bins stay all zero: empty, and they take no block.
+        let other = Bins.bin(heap, c - 1)
+        #expect(other.pointee.blockSize == 0 && other.pointee.limit == 0 && other.pointee.heap == nil)
+        #expect(!Bins.offerTiny(heap, 0, raw))
+        #expect(residentBinPages() == 1)
+        #expect(Bins.prepared(heap, c) == bin && bin.pointee.limit >= 1)
+    }
+
     @Test func aDecayStepGivesBackTheOlderHalfOfOneBin() {
         let heap = Heaps.currentOrCreate()!
         let c = SizeClass.of(200)

@@ -37,9 +37,11 @@ enum Heaps {
         Startup.ensure()
         SpinLock.lock(Locks.heapPool)
         var heap = pool
+        var fresh = false
         if let reused = heap {
             pool = reused.pointee.poolNext
         } else {
+            fresh = true
             let size = (Heap.totalSize + 63) & ~63
             if chunkLeft < size {
                 chunkNext = OS.map(size: chunkSize)
@@ -53,18 +55,29 @@ enum Heaps {
         }
         SpinLock.unlock(Locks.heapPool)
         guard let heap else { return nil }
-        // Clear the queues; take remoteFree and remoteMessages from "abandoned" (or 0)
-        // to empty. Stale pushes that land after this are re-dispatched by collectRemote.
-        UnsafeMutableRawPointer(heap + 0).advanced(by: Heap.fullOffset)
-            .initializeMemory(as: UInt8.self, repeating: 0, count: Heap.totalSize - Heap.fullOffset)
-        _ = AtomicWord.exchange(remoteFreeWord(heap), 0)
-        _ = AtomicWord.exchange(remoteMessagesWord(heap), 0)
+        reset(heap, fresh: fresh)
         hak_tls_heap_set(UnsafeMutableRawPointer(heap))
-        Bins.initialize(heap)
+        Bins.attachDirect(heap)
         Stats.threadStarted()
         Startup.registerHooks()
         ThreadExit.attach(heap)
         return heap
+    }
+
+    /// Makes `heap` (fresh from the OS, or an exited thread's from the pool) a new,
+    /// empty heap. Its fields and queues are cleared (not a fresh heap's: mmap memory
+    /// is zero); its bins are left as they are: all zero in a fresh heap (set up on
+    /// first use, Bins.prepared), emptied by the exit (Bins.flushAll) in a reused one,
+    /// whose headers still hold for it. So a heap's untouched bin pages stay untouched.
+    /// remoteFree and remoteMessages go from "abandoned" (or 0) to empty; stale pushes
+    /// that land after this are re-dispatched by collectRemote.
+    static func reset(_ heap: UnsafeMutablePointer<Heap>, fresh: Bool) {
+        if !fresh {
+            UnsafeMutableRawPointer(heap + 0).advanced(by: Heap.fullOffset)
+                .initializeMemory(as: UInt8.self, repeating: 0, count: Heap.binsOffset - Heap.fullOffset)
+        }
+        _ = AtomicWord.exchange(remoteFreeWord(heap), 0)
+        _ = AtomicWord.exchange(remoteMessagesWord(heap), 0)
     }
 
     /// Puts the heap of an exited thread back in the pool.
