@@ -247,10 +247,36 @@ enum Free {
             invalidOrDoubleFree(page, block)
         }
         #else
-        if !Pages.isBlockStart(page, UInt(bitPattern: block)) {
-            Report.invalid("free", "not the start of a block", pointer: block)
-        }
+        checkBlockStart(page, block)
         #endif
+    }
+
+    /// The first half of checkFreeable: `block` is the start of a carved block of
+    /// `page` (reads the descriptor only, not the block).
+    @inline(__always)
+    static func checkBlockStart(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
+        if !Pages.isBlockStart(page, UInt(bitPattern: block)) {
+            #if !HAKMEM_UNHARDENED
+            invalidOrDoubleFree(page, block)
+            #else
+            Report.invalid("free", "not the start of a block", pointer: block)
+            #endif
+        }
+    }
+
+    /// realloc's second half of checkFreeable: the block start `block` is not free (its
+    /// free tag; nothing in the unhardened build).
+    @inline(__always)
+    static func checkReallocatable(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
+        #if !HAKMEM_UNHARDENED
+        if Block.isTaggedFree(block) { reallocOfFreeBlock(page, block) }
+        #endif
+    }
+
+    @inline(never)
+    static func reallocOfFreeBlock(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) -> Never {
+        Report.fatal("realloc of a free block (use after free)", pointer: block,
+                     detail: "block size ", value: UInt(page.pointee.blockSize))
     }
 
     /// Reports a pointer into `page` that is not a block start, or a double free.
