@@ -87,7 +87,7 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
     @Test func tinyBinsAreLIFOAndBounded() {
         let c = SizeClass.of(80)
         let heap = Heaps.currentOrCreate()!
-        let bin = Bins.bin(heap, c)
+        let bin = Bins.prepared(heap, c)   // (set up on first use)
         let limit = Int(bin.pointee.limit)
         #expect(limit > 2 && limit <= Bins.capacity)
         // The most recently freed block is the next one handed out.
