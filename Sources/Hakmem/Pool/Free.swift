@@ -242,17 +242,14 @@ enum Free {
     /// not free.
     @inline(__always)
     static func checkFreeable(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
-        #if !HAKMEM_UNHARDENED
-        if !Pages.isBlockStart(page, UInt(bitPattern: block)) || Block.isTaggedFree(block) {
-            invalidOrDoubleFree(page, block)
-        }
-        #else
         checkBlockStart(page, block)
+        #if !HAKMEM_UNHARDENED
+        if Block.isTaggedFree(block) { invalidOrDoubleFree(page, block) }
         #endif
     }
 
-    /// The first half of checkFreeable: `block` is the start of a carved block of
-    /// `page` (reads the descriptor only, not the block).
+    /// checkFreeable's first half: `block` is the start of a carved block of `page`
+    /// (reads the descriptor only, not the block).
     @inline(__always)
     static func checkBlockStart(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
         if !Pages.isBlockStart(page, UInt(bitPattern: block)) {
@@ -265,7 +262,7 @@ enum Free {
     }
 
     /// realloc's second half of checkFreeable: the block start `block` is not free (its
-    /// free tag; nothing in the unhardened build).
+    /// free tag; nothing in the unhardened build), reported as a realloc of a free block.
     @inline(__always)
     static func checkReallocatable(_ page: UnsafeMutablePointer<Page>, _ block: UnsafeMutableRawPointer) {
         #if !HAKMEM_UNHARDENED
