@@ -3,7 +3,8 @@
 
 Runs every benchmark of bench/src under every allocator (LD_PRELOAD; glibc =
 no preload), interleaved (A B C D E, A B C D E, ...), several runs each, at
-1, nproc and 2*nproc threads where a benchmark takes a thread count.  Every
+1, nproc and 2*nproc threads where a benchmark takes a thread count (larson
+also at 4*nproc, for its scaling table).  Every
 run has a timeout; crashes, timeouts, non-zero exits and allocator mismatches
 are recorded and shown in the tables, never dropped.  Each run's
 `allocator=<path>` line is checked against the allocator it is supposed to
@@ -72,9 +73,11 @@ TPUT = Metric("throughput", "throughput", "ops/s", True)
 class Bench:
     """One benchmark program.  args(p, threads) -> argv tail; p = mode params."""
 
-    def __init__(self, name, binary, args, metrics, threaded=False, primary=None):
+    def __init__(self, name, binary, args, metrics, threaded=False, primary=None, scaling=False):
         self.name, self.binary, self.args = name, binary, args
         self.metrics, self.threaded = metrics, threaded
+        # scaling: also run at 4*nproc threads (oversubscribed) and report T=n / T=1
+        self.scaling = scaling
         # metric used in the overview table and the chart
         self.primary = next(m for m in metrics if m.key == primary) if primary else metrics[0]
 
@@ -109,7 +112,7 @@ def make_benches(p):
     return [
         Bench("larson", "larson",
               lambda t: [str(p["larson_sec"]), "8", "1000", "2000", "20", seed, str(t)],
-              [TPUT], threaded=True),
+              [TPUT], threaded=True, scaling=True),
         # the four configurations of the tier issue's goals: working set x size range
         *[Bench(f"random_mixed ws={ws} {lo}..{hi}", "bench_random_mixed",
                 lambda t, ws=ws, lo=lo, hi=hi: [str(p["rm_iter"]), str(ws), seed, str(lo), str(hi)],
@@ -388,7 +391,8 @@ def main():
     configs = []  # (config id, bench, threads or None)
     for b in benches:
         if b.threaded:
-            for t in threads:
+            extra = [4 * ncpu] if b.scaling and not args.threads else []
+            for t in sorted(set(threads + extra)):
                 configs.append((f"{b.name} T={t}", b, t))
         else:
             configs.append((b.name, b, None))
@@ -567,6 +571,40 @@ def summarize(records, cid, a, metrics):
     return dict(n=len(rs), ok=len(ok), bad=bad, med=med, spread=spread)
 
 
+def scaling_section(configs, allocs, problems, sums, ncpu):
+    """Markdown lines: per scaling benchmark, each allocator's median throughput at every
+    thread count as a multiple of its own 1-thread median, and the runs that completed.
+    The tier issue's goal: larson at 2 threads >= 1.8x its 1-thread figure, every run
+    completing when oversubscribed."""
+    L = []
+    for b in dict.fromkeys(b for _, b, t in configs if b.scaling and t is not None):
+        ts = [(cid, t) for cid, bb, t in configs if bb is b]
+        one = next((cid for cid, t in ts if t == 1), None)
+        if one is None:
+            continue
+        L.append(f"## Scaling ({b.name})\n")
+        L.append(f"Median {b.primary.label} at T threads / the same allocator's median at 1 thread "
+                 f"(the machine has {ncpu} CPUs; larger T are oversubscribed). "
+                 "Goal for hakmem: >= 1.80x at T=2; every run completes.\n")
+        rows = []
+        for a in allocs:
+            if a in problems:
+                rows.append([a] + ["MISSING"] * len(ts) + ["-"])
+                continue
+            base = sums[(one, a)]["med"].get(b.primary.key)
+            row = [a]
+            for cid, t in ts:
+                v = sums[(cid, a)]["med"].get(b.primary.key)
+                row.append(fmt_num(v, b.primary.unit) if t == 1 else
+                           (f"{v / base:.2f}x" if v is not None and base else "-"))
+            done = sum(sums[(cid, a)]["ok"] for cid, _ in ts)
+            row.append(f"{done}/{sum(sums[(cid, a)]['n'] for cid, _ in ts)}")
+            rows.append(row)
+        L.append(md_table(["allocator"] + [f"T={t}" for _, t in ts] + ["runs completed"], rows))
+        L.append("")
+    return L
+
+
 def status_cell(s, problem):
     if problem:
         return "MISSING"
@@ -655,6 +693,7 @@ def build_report(mode, runs, threads, allocs, problems, configs, records, cg, el
     L.append("## Overview\n")
     L.append(md_table(hdr, rows))
     L.append("")
+    L.extend(scaling_section(configs, allocs, problems, sums, mi["nproc"]))
 
     # per-configuration tables
     L.append("## Per benchmark\n")
