@@ -1,7 +1,10 @@
 // SpinLock.swift -- the locks of hakmem's shared (slow-path) structures.
 // Test-and-test-and-set words that yield the CPU while contended. They never
-// allocate, and fork holds all of them across the fork (see Fork.swift).
-// Lock order (outer first): quarantine, heapPool, abandoned, large, segments.
+// allocate, and fork holds all of them across the fork (Fork, below).
+// Lock order (outer first): quarantine, messages, heapPool, abandoned, large,
+// segments; Fork.prepare takes them in this order. quarantine and messages are leaves
+// (nothing else is locked while either is held); abandoned -> segments nests (an
+// abandoned page that empties is released).
 
 import CHakmemShim
 import Synchronization
@@ -41,4 +44,30 @@ enum SpinLock {
 
     @inline(__always)
     static func unlock(_ word: borrowing Atomic<UInt>) { word.store(0, ordering: .releasing) }
+}
+
+/// fork(): every lock is taken before the fork and released in both processes, so
+/// the child never inherits a lock held by a thread that does not exist there.
+enum Fork {
+    static func register() {
+        _ = pthread_atfork({ Fork.prepare() }, { Fork.release() }, { Fork.release() })
+    }
+
+    static func prepare() {
+        SpinLock.lock(Locks.quarantine)
+        SpinLock.lock(Locks.messages)
+        SpinLock.lock(Locks.heapPool)
+        SpinLock.lock(Locks.abandoned)
+        SpinLock.lock(Locks.large)
+        SpinLock.lock(Locks.segments)
+    }
+
+    static func release() {
+        SpinLock.unlock(Locks.segments)
+        SpinLock.unlock(Locks.large)
+        SpinLock.unlock(Locks.abandoned)
+        SpinLock.unlock(Locks.heapPool)
+        SpinLock.unlock(Locks.messages)
+        SpinLock.unlock(Locks.quarantine)
+    }
 }

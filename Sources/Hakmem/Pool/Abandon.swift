@@ -150,29 +150,3 @@ enum ThreadExit {
         _ = pthread_setspecific(key, UnsafeRawPointer(heap))
     }
 }
-
-/// fork(): every lock is taken before the fork and released in both processes, so
-/// the child never inherits a lock held by a thread that does not exist there.
-enum Fork {
-    static func register() {
-        _ = pthread_atfork({ Fork.prepare() }, { Fork.release() }, { Fork.release() })
-    }
-
-    static func prepare() {
-        SpinLock.lock(Locks.quarantine)
-        SpinLock.lock(Locks.messages)
-        SpinLock.lock(Locks.heapPool)
-        SpinLock.lock(Locks.abandoned)
-        SpinLock.lock(Locks.large)
-        SpinLock.lock(Locks.segments)
-    }
-
-    static func release() {
-        SpinLock.unlock(Locks.segments)
-        SpinLock.unlock(Locks.large)
-        SpinLock.unlock(Locks.abandoned)
-        SpinLock.unlock(Locks.heapPool)
-        SpinLock.unlock(Locks.messages)
-        SpinLock.unlock(Locks.quarantine)
-    }
-}
