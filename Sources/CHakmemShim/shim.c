@@ -30,6 +30,12 @@ uint64_t hak_os_now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t hak_os_precise_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 void hak_os_random(void *buf, size_t n) {
     if (getrandom(buf, n, GRND_NONBLOCK) == (ssize_t)n) return;
     // Fallback: mix the clock and an address (ASLR); good enough for a cookie.

@@ -326,6 +326,9 @@ struct SegmentHeader {
     /// Large: the mapping is fresh from mmap and untouched since (calloc may skip
     /// clearing).
     var isFreshZero: Bool
+    /// Large: the mapping is in the cache with every page after the header's
+    /// PROT_NONE (Large.guardBody); false whenever the block is live.
+    var isGuarded: Bool
 }
 
 extension SegmentHeader {

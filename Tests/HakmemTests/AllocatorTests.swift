@@ -487,6 +487,35 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         hak_free(r)
     }
 
+    @Test func aFreedLargeBlockIsGuardedWithinTheRateLimit() {
+        let size = 3 << 20
+        // Guard allowed: the freed mapping is cached discarded and PROT_NONE behind its
+        // header page, and the next guard is pushed into the future.
+        Large.nextGuardAt = 0
+        let p = hak_malloc(UInt(size))!
+        memset(p, 0x77, size)
+        let header = Segments.header(containing: UInt(bitPattern: p))!
+        hak_free(p)
+        #expect(header.pointee.isGuarded)
+        #expect(header.pointee.isFreshZero)
+        #expect(Large.nextGuardAt > OS.preciseNanoseconds())
+        // Reused: unguarded, zero (discarded), writable.
+        let q = hak_malloc(UInt(size))!
+        #expect(Segments.header(containing: UInt(bitPattern: q)) == header)
+        #expect(!header.pointee.isGuarded)
+        #expect(q.load(as: UInt8.self) == 0 && q.load(fromByteOffset: size - 1, as: UInt8.self) == 0)
+        memset(q, 0x11, size)
+        // Guard not allowed yet: cached as it is.
+        Large.nextGuardAt = UInt64.max / 2
+        hak_free(q)
+        #expect(!header.pointee.isGuarded)
+        #expect(!header.pointee.isFreshZero)
+        let r = hak_malloc(UInt(size))!
+        #expect(r.load(fromByteOffset: size - 1, as: UInt8.self) == 0x11)   // pages kept
+        hak_free(r)
+        Large.nextGuardAt = 0
+    }
+
     @Test func hugeAlignmentsAreServedAndFoundAgain() {
         var alignment = UInt(128 * 1024)
         while alignment <= 64 << 20 {

@@ -44,6 +44,7 @@ TESTS=(
     "api_errors:60:"
     "api_extras:60:"
     "large_reuse:60:"
+    "large_guard:60:"
     "large_realloc_race:60:${RACE_SECONDS:-3}"
     "stress_mt:60:${STRESS_SECONDS:-3} 8"
     "fork_threads:60:"

@@ -72,6 +72,8 @@ void *_Nullable hak_os_mremap(void *old, size_t old_size, size_t new_size, int f
 #define HAK_MREMAP_FIXED 2
 /// Monotonic time in nanoseconds (vDSO, coarse clock: cheap, ~ms resolution).
 uint64_t hak_os_now_ns(void);
+/// Monotonic time in nanoseconds at full resolution (vDSO): for measuring short durations.
+uint64_t hak_os_precise_ns(void);
 /// Fills `buf` with `n` random bytes (getrandom; falls back to time and address bits).
 void hak_os_random(void *buf, size_t n);
 /// Writes all of `buf` to fd 2, retrying on EINTR; never allocates.

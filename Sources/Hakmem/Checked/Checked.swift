@@ -113,11 +113,16 @@ enum Checked {
     static func validate(_ user: UnsafeMutableRawPointer, operation: StaticString) -> Int {
         let address = UInt(bitPattern: user)
         // hakmem memory at all? (segment map only: never read unknown memory)
-        guard Segments.header(containing: address) != nil,
+        guard let mapping = Segments.header(containing: address),
               Segments.header(containing: address &- UInt(headerBytes)) != nil else {
             Report.invalid(operation, "pointer not allocated by hakmem", pointer: user)
         }
         if address & 15 != 0 { Report.invalid(operation, "misaligned pointer", pointer: user) }
+        // A freed Large mapping waits in the cache with its body protected: its
+        // header page says it is free, before the block's own header is read.
+        if SegmentHeader.kind(mapping) == SegmentKind.large && mapping.pointee.userBlock == nil {
+            Report.checked("double free", pointer: user, size: mapping.pointee.requested)
+        }
         let word0 = header(user).load(as: UInt.self)
         let tag = header(user).load(fromByteOffset: 8, as: UInt.self)
         let size = Int(word0 & ((1 << 56) - 1))
@@ -170,7 +175,7 @@ enum Checked {
             let tail = user + size - (inner + bytes)
             (inner + bytes).initializeMemory(as: UInt8.self, repeating: freeFill, count: tail)
             OS.purge(inner, size: bytes)
-            _ = mprotect(inner, bytes, PROT_NONE)
+            _ = OS.protect(inner, size: bytes, accessible: false)
         } else {
             user.initializeMemory(as: UInt8.self, repeating: freeFill, count: size)
         }
@@ -181,7 +186,7 @@ enum Checked {
         let word0 = header(user).load(as: UInt.self)
         let size = Int(word0 & ((1 << 56) - 1))
         if let (inner, bytes) = innerPages(user, size: size) {
-            _ = mprotect(inner, bytes, PROT_READ | PROT_WRITE)
+            _ = OS.protect(inner, size: bytes, accessible: true)
             verifyFill(user, count: inner - user, block: user, size: size)
             verifyFill(inner + bytes, count: user + size - (inner + bytes), block: user, size: size)
         } else {

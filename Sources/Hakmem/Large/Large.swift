@@ -2,8 +2,21 @@
 // 64 KiB) get a mapping of their own, with a SegmentHeader at its 4 MiB-aligned
 // base and the block at base + max(4 KiB, alignment). Freed mappings wait in a
 // small cache (bounded in bytes, expired after the purge delay) so that alloc/free
-// cycles of large blocks do not hit the kernel each time. realloc grows with
-// mremap, in place when the kernel can, else by moving the pages (no copy).
+// cycles of large blocks do not fault their pages in again.
+// Guarded mappings: a freed mapping enters the cache with the pages after its
+// header's discarded (given back to the OS; they read as zero when reused) and
+// PROT_NONE, so that a read or write through a stale pointer traps at once and the
+// block's old contents never reach its next owner (glibc unmaps a large block at
+// free, with the same effect; the header page stays readable, so a second free is
+// still reported). Discarding and mprotect cost ~0.1 us per resident page on this
+// kind of machine, and a reused discarded page faults in again, so guarding is
+// rate-limited: after a guard or unguard taking t, the next free is guarded no
+// earlier than `guardCostFactor * t` later (a few percent of the time at most). A
+// program that frees large blocks now and then has every one guarded; one that
+// cycles them fast has most cached as they are, as mimalloc, jemalloc and tcmalloc
+// cache all of theirs.
+// realloc grows with mremap, in place when the kernel can, else by moving the
+// pages (no copy).
 
 import CHakmemShim
 
@@ -13,6 +26,11 @@ enum Large {
     nonisolated(unsafe) static var cachedBytes = 0
     /// Bytes mapped for live large blocks and the cache (statistics).
     nonisolated(unsafe) static var mappedBytes = 0
+    /// Earliest time (OS.preciseNanoseconds) a freed mapping may be guarded again
+    /// (under Locks.large).
+    nonisolated(unsafe) static var nextGuardAt: UInt64 = 0
+    /// Guarding waits this many times the duration of the last guard or unguard.
+    static let guardCostFactor: UInt64 = 200
 
     @inline(__always)
     static func headerSpace(alignment: Int) -> Int {
@@ -32,6 +50,13 @@ enum Large {
         let total = offset + userBytes
         let mappingAlignment = alignment > Geometry.segmentSize ? alignment : Geometry.segmentSize
         var header = takeFromCache(total: total, alignment: mappingAlignment)
+        if let cached = header, cached.pointee.isGuarded {
+            cached.pointee.isGuarded = false
+            if !guardBody(cached, accessible: true) {
+                unmap(cached)
+                header = nil
+            }
+        }
         if header == nil {
             guard let raw = OS.mapAligned(size: total, alignment: mappingAlignment) else {
                 return Alloc.outOfMemory()
@@ -40,7 +65,8 @@ enum Large {
             h.pointee = SegmentHeader(
                 cookie: UInt(bitPattern: raw) ^ Secret.cookie, kind: SegmentKind.large,
                 tableIndex: 0, next: nil, prev: nil,
-                mappingSize: total, userBlock: nil, requested: 0, cachedAt: 0, isFreshZero: true)
+                mappingSize: total, userBlock: nil, requested: 0, cachedAt: 0, isFreshZero: true,
+                isGuarded: false)
             SpinLock.lock(Locks.large)
             mappedBytes &+= total
             SpinLock.unlock(Locks.large)
@@ -73,15 +99,53 @@ enum Large {
         return nil
     }
 
+    /// True if a mapping freed at `now` is to be guarded (see the top of this file);
+    /// the caller then guards it, and guardBody sets the next time.
+    static func mayGuard(now: UInt64) -> Bool {
+        if now < nextGuardAt { return false }   // unlocked peek (as takeFromCache's)
+        SpinLock.lock(Locks.large)
+        defer { SpinLock.unlock(Locks.large) }
+        if now < nextGuardAt { return false }
+        nextGuardAt = UInt64.max   // until guardBody has measured this one
+        return true
+    }
+
+    /// Discards every page of a mapping after its header page and makes them
+    /// inaccessible (a mapping entering the cache), or makes them read-write again (a
+    /// guarded one being reused); moves the next guard time by `guardCostFactor`
+    /// times what that took. False if mprotect failed (the protection is unchanged).
+    static func guardBody(_ header: UnsafeMutablePointer<SegmentHeader>, accessible: Bool) -> Bool {
+        let page = Geometry.osPageSize
+        let body = UnsafeMutableRawPointer(header) + page
+        let bytes = header.pointee.mappingSize - page
+        let start = OS.preciseNanoseconds()
+        if !accessible {
+            OS.purge(body, size: bytes)
+            header.pointee.isFreshZero = true   // the whole block reads as zero now
+        }
+        let done = OS.protect(body, size: bytes, accessible: accessible)
+        let end = OS.preciseNanoseconds()
+        let next = end &+ (end &- start) &* guardCostFactor
+        SpinLock.lock(Locks.large)
+        if nextGuardAt == UInt64.max || next > nextGuardAt { nextGuardAt = next }
+        SpinLock.unlock(Locks.large)
+        return done
+    }
+
     /// Frees large block `pointer` whose mapping header is `header`.
     static func free(_ header: UnsafeMutablePointer<SegmentHeader>, _ pointer: UnsafeMutableRawPointer) {
         validateBlock(header, pointer, operation: "free")
         header.pointee.userBlock = nil
         header.pointee.isFreshZero = false
+        let cacheable = header.pointee.mappingSize <= Options.largeCacheBytes
+        // Guarded before it is visible in the cache.
+        if cacheable && mayGuard(now: OS.preciseNanoseconds()) {
+            header.pointee.isGuarded = guardBody(header, accessible: false)
+        }
         let now = OS.nowNanoseconds()
         SpinLock.lock(Locks.large)
         var unmapList: UnsafeMutablePointer<SegmentHeader>? = nil
-        if header.pointee.mappingSize <= Options.largeCacheBytes {
+        if cacheable {
             header.pointee.cachedAt = now
             header.pointee.prev = nil
             header.pointee.next = cache

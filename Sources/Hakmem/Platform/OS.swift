@@ -1,4 +1,4 @@
-// OS.swift -- the platform layer: every mmap/munmap/madvise/mremap hakmem makes
+// OS.swift -- the platform layer: every mmap/munmap/madvise/mremap/mprotect hakmem makes
 // goes through here. Each function states its precondition and reports failure
 // with nil/false, never by trapping.
 
@@ -52,6 +52,14 @@ enum OS {
         _ = madvise(p, size, MADV_DONTNEED)
     }
 
+    /// Makes `[p, p+size)` (page-aligned, inside a mapping of ours) inaccessible, or
+    /// read-write again if `accessible`; the pages and their contents stay. False on
+    /// failure (e.g. ENOMEM: the process is at its limit of mappings, which a split of
+    /// the range adds to); the protection is then unchanged.
+    static func protect(_ p: UnsafeMutableRawPointer, size: Int, accessible: Bool) -> Bool {
+        mprotect(p, size, accessible ? PROT_READ | PROT_WRITE : PROT_NONE) == 0
+    }
+
     /// Grows or shrinks a mapping in place; nil if it cannot stay where it is.
     static func remapInPlace(_ p: UnsafeMutableRawPointer, from old: Int, to new: Int) -> Bool {
         hak_os_mremap(p, old, new, 0, nil) != nil
@@ -64,7 +72,12 @@ enum OS {
         hak_os_mremap(p, old, new, HAK_MREMAP_MAYMOVE | HAK_MREMAP_FIXED, target) != nil
     }
 
+    /// Coarse monotonic time (CLOCK_MONOTONIC_COARSE: one clock tick, a few ms, of
+    /// resolution; cheap): purge and cache ages.
     static func nowNanoseconds() -> UInt64 { hak_os_now_ns() }
+
+    /// Monotonic time at full resolution: for measuring short durations.
+    static func preciseNanoseconds() -> UInt64 { hak_os_precise_ns() }
 
     static func setErrno(_ value: Int32) { hak_errno_set(value) }
 }

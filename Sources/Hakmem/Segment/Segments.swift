@@ -261,7 +261,7 @@ enum Segments {
             cookie: UInt(bitPattern: raw) ^ Secret.cookie, kind: SegmentKind.pooled,
             tableIndex: 0, next: nil, prev: nil,
             mappingSize: Geometry.segmentSize, userBlock: nil, requested: 0, cachedAt: 0,
-            isFreshZero: true)
+            isFreshZero: true, isGuarded: false)
         guard addEntry(s) else {
             OS.unmap(raw, size: Geometry.segmentSize)
             return nil
