@@ -24,17 +24,15 @@ void *hak_os_mremap(void *old, size_t old_size, size_t new_size, int flags, void
     return p == MAP_FAILED ? NULL : p;
 }
 
-uint64_t hak_os_now_ns(void) {
+static uint64_t clock_ns(clockid_t clock) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    clock_gettime(clock, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t hak_os_precise_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+uint64_t hak_os_now_ns(void) { return clock_ns(CLOCK_MONOTONIC_COARSE); }
+
+uint64_t hak_os_precise_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
 
 void hak_os_random(void *buf, size_t n) {
     if (getrandom(buf, n, GRND_NONBLOCK) == (ssize_t)n) return;
