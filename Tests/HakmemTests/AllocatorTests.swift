@@ -607,6 +607,30 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         #expect(probe.load(as: UInt8.self) == 0)
     }
 
+    @Test func aNewPageTakesTheResidentSliceItsClassLastUsed() {
+        _ = Segments.purgeAll()   // no resident free slice left over from other tests
+        func place(_ x: UnsafeMutablePointer<Page>) -> (Int, Int) {
+            let header = UnsafeMutablePointer<SegmentHeader>(bitPattern: UInt(bitPattern: x) & ~Geometry.segmentMask)!
+            return (header.pointee.tableIndex, Int(x.pointee.sliceIndex))
+        }
+        // Two one-slice Tiny pages of different classes (different block layouts).
+        let p = Segments.allocatePage(slices: 1, sizeClass: 3, heap: 2)!
+        let q = Segments.allocatePage(slices: 1, sizeClass: 30, heap: 2)!
+        // Look for the class of the later one in table order: the first resident free
+        // slice (what any class got before) is the other one.
+        let later = place(p) < place(q) ? q : p
+        let (laterPlace, laterClass) = (place(later), Int(later.pointee.sizeClass))
+        Segments.releasePage(p)
+        Segments.releasePage(q)
+        let again = Segments.allocatePage(slices: 1, sizeClass: laterClass, heap: 2)!
+        #expect(place(again) == laterPlace)
+        // A class with no resident slice of its own takes the first resident one.
+        let other = Segments.allocatePage(slices: 1, sizeClass: 7, heap: 2)!
+        #expect(place(other) < laterPlace)
+        Segments.releasePage(again)
+        Segments.releasePage(other)
+    }
+
     @Test func aBlockAbove64KiBHasAPageOfItsOwnThatGoesBackToTheSegmentWhenFreed() {
         onNewThread {
             let a = hak_malloc(100_000)!, b = hak_malloc(100_000)!

@@ -98,7 +98,8 @@ enum Segments {
         defer { SpinLock.unlock(Locks.segments) }
         purgeExpired(now: OS.nowNanoseconds())
         // Prefer slices still resident (freed, not purged yet): no page faults.
-        var found = findRun(length: slices, residentOnly: true)
+        var found = slices == 1 ? findResidentSlice(sizeClass: sizeClass)
+                                : findRun(length: slices, residentOnly: true)
         if found == nil { found = findRun(length: slices, residentOnly: false) }
         if found == nil {
             guard let fresh = newSegment() else { return nil }
@@ -301,6 +302,32 @@ enum Segments {
             if first >= 0 { return (e, first) }
         }
         return nil
+    }
+
+    /// A free slice still resident whose last page was a one-slice page of class `c`,
+    /// else the first free slice still resident; nil if there is none. The same class
+    /// gets the same colour and block layout, so the new page carves through the bytes
+    /// its predecessor touched: any other page leaves those beyond its own blocks
+    /// resident and unused until the slice is purged (remote_free_pc 4T, whose pages
+    /// come and go thousands of times a second: peak RSS 8.3 -> 8.0 MB, medians of 9).
+    /// A released page's descriptor keeps its class and slice count; the descriptors
+    /// of slices no page started at hold older values, which can only mislead the
+    /// choice, not the page made from it.
+    static func findResidentSlice(sizeClass c: Int) -> (UnsafeMutablePointer<SegmentEntry>, Int)? {
+        var first: (UnsafeMutablePointer<SegmentEntry>, Int)? = nil
+        for i in 0..<tableCount {
+            let e = table.unsafelyUnwrapped + i
+            var resident = (e.pointee.dirtySlices | e.pointee.agedSlices) & ~e.pointee.usedSlices
+            if resident == 0 { continue }
+            if first == nil { first = (e, resident.trailingZeroBitCount) }
+            while resident != 0 {
+                let slice = resident.trailingZeroBitCount
+                resident &= resident &- 1
+                let last = page(e.pointee.segment, slice)
+                if Int(last.pointee.sizeClass) == c && last.pointee.sliceCount == 1 { return (e, slice) }
+            }
+        }
+        return first
     }
 
     /// Appends the entry of new segment `s` (only its metadata slice in use); false if
