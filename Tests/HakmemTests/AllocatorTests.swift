@@ -631,6 +631,15 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         Segments.releasePage(other)
     }
 
+    @Test func statisticsColumnsStaySeparatedWhenANumberOutgrowsItsColumn() {
+        var l = MessageLine()
+        l.appendRight(12, width: 4)
+        l.appendRight(10_000_007, width: 8)   // as many digits as the column is wide
+        l.appendRight(7, width: 3)
+        let text = withUnsafeBytes(of: l.bytes) { String(decoding: $0.prefix(l.count), as: UTF8.self) }
+        #expect(text.split(separator: " ") == ["12", "10000007", "7"])
+    }
+
     @Test func aBlockAbove64KiBHasAPageOfItsOwnThatGoesBackToTheSegmentWhenFreed() {
         onNewThread {
             let a = hak_malloc(100_000)!, b = hak_malloc(100_000)!

@@ -78,7 +78,7 @@ enum Sites {
     static func printTop(title: StaticString, field: Int) {
         var h = MessageLine()
         h.append(title)
-        h.append(":\n  site                    allocs        frees   live-bytes   peak-bytes    tiny     mid    l2.5   large\n")
+        h.append(":\n  site                    allocs        frees   live-bytes   peak-bytes       tiny        mid       l2.5      large\n")
         h.write()
         var bound = UInt.max          // print values < bound (ties: by index order)
         var boundIndex = -1
@@ -110,7 +110,7 @@ enum Sites {
         let live = AtomicWord.loadRelaxed(e + 24)
         l.appendRight(live > UInt(Int.max) ? 0 : live, width: 13)
         l.appendRight(AtomicWord.loadRelaxed(e + 32), width: 13)
-        for t in 0..<4 { l.appendRight(AtomicWord.loadRelaxed(e + 40 + t * 8), width: 8) }
+        for t in 0..<4 { l.appendRight(AtomicWord.loadRelaxed(e + 40 + t * 8), width: 11) }
         l.append("\n")
         l.write()
     }

@@ -188,12 +188,13 @@ extension MessageLine {
         while count < column { append(byte: 32) }
     }
 
-    /// Appends `value` right-aligned in `width` columns.
+    /// Appends `value` right-aligned in `width` columns, after at least one space (a
+    /// number as wide as its column must not run into the one before).
     mutating func appendRight(_ value: UInt, width: Int) {
         var digits = 1
         var v = value
         while v >= 10 { v /= 10; digits += 1 }
-        var spaces = width - digits
+        var spaces = width - digits < 1 ? 1 : width - digits
         while spaces > 0 { append(byte: 32); spaces -= 1 }
         append(decimal: value)
     }
