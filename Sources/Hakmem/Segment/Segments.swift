@@ -312,15 +312,20 @@ enum Segments {
     /// come and go thousands of times a second: peak RSS 8.3 -> 8.0 MB, medians of 9).
     /// A released page's descriptor keeps its class and slice count; the descriptors
     /// of slices no page started at hold older values, which can only mislead the
-    /// choice, not the page made from it.
+    /// choice, not the page made from it. At most `sameClassProbes` descriptors are
+    /// read (under the segment lock): after a program frees most of a big heap, every
+    /// slice of hundreds of segments can be resident and free for a purge delay.
     static func findResidentSlice(sizeClass c: Int) -> (UnsafeMutablePointer<SegmentEntry>, Int)? {
         var first: (UnsafeMutablePointer<SegmentEntry>, Int)? = nil
+        var probes = sameClassProbes
         for i in 0..<tableCount {
             let e = table.unsafelyUnwrapped + i
             var resident = (e.pointee.dirtySlices | e.pointee.agedSlices) & ~e.pointee.usedSlices
             if resident == 0 { continue }
             if first == nil { first = (e, resident.trailingZeroBitCount) }
             while resident != 0 {
+                if probes == 0 { return first }
+                probes &-= 1
                 let slice = resident.trailingZeroBitCount
                 resident &= resident &- 1
                 let last = page(e.pointee.segment, slice)
@@ -329,6 +334,9 @@ enum Segments {
         }
         return first
     }
+
+    /// Most descriptors findResidentSlice reads.
+    static let sameClassProbes = 128
 
     /// Appends the entry of new segment `s` (only its metadata slice in use); false if
     /// the table could not grow.
