@@ -68,6 +68,9 @@ class Metric:
 
 
 TPUT = Metric("throughput", "throughput", "ops/s", True)
+# bench_remote_free: blocks handed off and not yet freed (its peak RSS follows them)
+INFLIGHT = [Metric("inflight_avg", "blocks in flight (avg)", "", False, ratio=False),
+            Metric("inflight_max", "blocks in flight (max)", "", False, ratio=False)]
 
 
 class Bench:
@@ -120,10 +123,10 @@ def make_benches(p):
           for ws in (8192, 400) for lo, hi in ((16, 1040), (16, 32768))],
         Bench("remote_free_pc", "bench_remote_free",
               lambda t: ["pc", str(t), str(p["rf_iter"]), "100", "16", "1024"],
-              [TPUT], threaded=True),
+              [TPUT] + INFLIGHT, threaded=True),
         Bench("remote_free_ring", "bench_remote_free",
               lambda t: ["ring", str(t), str(p["rf_iter"]), "50", "16", "1024"],
-              [TPUT], threaded=True),
+              [TPUT] + INFLIGHT, threaded=True),
         Bench("mid_large_mt", "bench_mid_large_mt",
               lambda t: [str(t), str(p["ml_iter"]), "64", seed], [TPUT], threaded=True),
         Bench("realloc", "bench_realloc",
