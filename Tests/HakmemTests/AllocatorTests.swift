@@ -84,6 +84,36 @@ func page(of p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Page> {
         #expect(Invariants.check(heap: heap) == nil)
     }
 
+    @Test func freedBlocksOfAnyPageOfTheClassAreReusedBeforeFreshOnesAreCarved() {
+        onNewThread {
+            let size = 512
+            let c = SizeClass.of(size)
+            var blocks = [hak_malloc(UInt(size))!]
+            let heap = Heaps.current()!
+            let a = page(of: blocks[0])
+            // Page `a` full, a second page `b` started (first in the class queue).
+            while page(of: blocks.last!) == a { blocks.append(hak_malloc(UInt(size))!) }
+            let b = page(of: blocks.last!)
+            #expect(Heaps.queue(heap, c).pointee.first == b)
+            // Empty the bin and b's lists: b now only has never-used blocks left.
+            while Bins.bin(heap, c).pointee.count > 0 { blocks.append(hak_malloc(UInt(size))!) }
+            #expect(b.pointee.free == nil && b.pointee.localFree == nil && Pages.uncarved(b) > 0)
+            // Four blocks of `a` go back to it (through the bin), one stays in use.
+            let freed = blocks.filter { page(of: $0) == a }.prefix(4)
+            for p in freed { hak_free(p) }
+            Bins.flush(heap, c, keep: 0)
+            #expect(a.pointee.localFree != nil)
+            let carved = b.pointee.capacity
+            let next = hak_malloc(UInt(size))!
+            #expect(page(of: next) == a)              // a freed block, not a fresh one of b
+            #expect(b.pointee.capacity == carved)
+            #expect(Invariants.check(heap: heap) == nil)
+            hak_free(next)
+            for p in blocks where !freed.contains(p) { hak_free(p) }
+            #expect(Invariants.check(heap: heap) == nil)
+        }
+    }
+
     @Test func tinyBinsAreLIFOAndBounded() {
         let c = SizeClass.of(80)
         let heap = Heaps.currentOrCreate()!

@@ -116,16 +116,20 @@ enum Alloc {
         RemoteBatch.flush(heap)
         if Heaps.hasRemote(heap) { Free.collectRemote(heap) }
         let q = Heaps.queue(heap, c)
+        // Freed blocks of any page of the queue first (see Bins.fillPages), then fresh
+        // ones of the first page that has some left; pages with neither are full.
         var candidate = q.pointee.first
         while let page = candidate {
             candidate = page.pointee.next
-            if page.pointee.free != nil || Pages.refill(page) {
-                if q.pointee.first != page {
-                    Heaps.remove(q, page)
-                    Heaps.pushFront(q, page)
-                }
-                return pop(page)
+            if page.pointee.free != nil || page.pointee.localFree != nil {
+                if page.pointee.free == nil { _ = Pages.refill(page) }   // takes localFree
+                return popFirst(q, page)
             }
+        }
+        candidate = q.pointee.first
+        while let page = candidate {
+            candidate = page.pointee.next
+            if Pages.refill(page) { return popFirst(q, page) }   // (carves: no list has a block)
             moveToFull(heap, page)
         }
         while let page = Abandoned.adopt(c, heap: heap) {
@@ -138,6 +142,17 @@ enum Alloc {
         else { return outOfMemory() }
         Heaps.pushFront(q, page)
         Pages.extend(page)
+        return pop(page)
+    }
+
+    /// Puts `page` (of queue `q`, with a block in `page.free`) first in the queue and
+    /// pops from it.
+    static func popFirst(_ q: UnsafeMutablePointer<PageQueue>, _ page: UnsafeMutablePointer<Page>)
+        -> UnsafeMutableRawPointer? {
+        if q.pointee.first != page {
+            Heaps.remove(q, page)
+            Heaps.pushFront(q, page)
+        }
         return pop(page)
     }
 

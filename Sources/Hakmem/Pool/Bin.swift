@@ -183,11 +183,13 @@ enum Bins {
         return true
     }
 
-    /// Moves up to half a bin of free blocks from `page` (the page of Tiny class `c`
-    /// that malloc just took a block from) into the bin, which must be empty, so the
-    /// next mallocs of the class take the fast path. Blocks keep the page's list order
-    /// (the first of the list is popped first), tagged free with word 0 zeroed; never-used
-    /// blocks are carved straight into the bin, as many as it takes.
+    /// Moves up to half a bin of free blocks into the bin of Tiny class `c`, which must
+    /// be empty, so the next mallocs of the class take the fast path. `page` is the
+    /// first page of the class queue (malloc just took a block from it). Freed blocks
+    /// come first: those of `page`, then those of the next pages of the queue (at most
+    /// `fillPages` pages in all); only then are never-used blocks of `page` carved
+    /// straight into the bin. Blocks keep their page's list order (the first of a list
+    /// is popped first), tagged free with word 0 zeroed.
     static func fill(_ heap: UnsafeMutablePointer<Heap>, _ c: Int, from page: UnsafeMutablePointer<Page>) {
         let b = prepared(heap, c)
         // Half a bin, but at most fillBytes of blocks (at least 4): a batch of big Tiny
@@ -199,41 +201,74 @@ enum Bins {
         if b.pointee.count != 0 || target == 0 { return }
         let s = slots(b)
         var count = 0
-        // The list head and the used count stay in registers; the page sees them at the end.
+        var next: UnsafeMutablePointer<Page>? = page
+        var pages = 0
+        while count < target, pages < fillPages, let p = next {
+            next = p.pointee.next
+            pages &+= 1
+            count = takeFreed(p, into: s, count: count, target: target)
+        }
+        if count < target { count = carve(page, into: s, count: count, target: target) }
+        if count < target {
+            for i in 0..<count { s[i] = s[target &- count &+ i] }
+        }
+        b.pointee.count = UInt32(count)
+    }
+
+    /// Most pages one fill takes freed blocks from. Without the pages after the first,
+    /// a fill carved fresh blocks while the blocks a flush had given back to other
+    /// pages of the class lay unused: random_mixed ws=8192 16..1040 peak RSS 5.2 ->
+    /// 4.9 MB (mimalloc 4.8).
+    static let fillPages = 4
+
+    /// Moves blocks of `page.free`, then of `page.localFree`, into the bin's slots
+    /// (from the top down: slots[target - 1] first) until `target` are there; returns
+    /// the new count.
+    @inline(__always)
+    static func takeFreed(_ page: UnsafeMutablePointer<Page>, into s: UnsafeMutablePointer<UnsafeMutableRawPointer>,
+                          count: Int, target: Int) -> Int {
+        var count = count
+        // The list head stays in a register; the page sees it at the end.
         var free = page.pointee.free
+        let before = count
         while count < target {
             if let block = free {
                 // Tagged free already (Layout.swift); only the link must not reach the user.
                 free = Pages.checkedNext(page, block)
                 Block.clearLink(block)
                 count &+= 1
-                s[target &- count] = block     // filled from the top down
-                continue
-            }
-            if let local = page.pointee.localFree {
-                page.pointee.localFree = nil
-                free = local
-                continue
-            }
-            // Never-used blocks go straight into the bin: no link to write and check.
-            let left = Pages.uncarved(page)
-            if left == 0 { break }
-            let n = target &- count < left ? target &- count : left
-            let size = page.pointee.blockSize
-            var block = Pages.carve(page, n)
-            for _ in 0..<n {
-                Block.tagFresh(block)
-                count &+= 1
                 s[target &- count] = block
-                block += size
+                continue
             }
+            guard let local = page.pointee.localFree else { break }
+            page.pointee.localFree = nil
+            free = local
         }
         page.pointee.free = free
-        page.pointee.used &+= UInt32(count)
-        if count < target {
-            for i in 0..<count { s[i] = s[target &- count &+ i] }
+        page.pointee.used &+= UInt32(count &- before)
+        return count
+    }
+
+    /// Carves never-used blocks of `page` straight into the bin's slots (no link to
+    /// write and check) until `target` are there or the page has none left; returns
+    /// the new count.
+    @inline(__always)
+    static func carve(_ page: UnsafeMutablePointer<Page>, into s: UnsafeMutablePointer<UnsafeMutableRawPointer>,
+                      count: Int, target: Int) -> Int {
+        let left = Pages.uncarved(page)
+        let n = target &- count < left ? target &- count : left
+        if n <= 0 { return count }
+        var count = count
+        let size = page.pointee.blockSize
+        var block = Pages.carve(page, n)
+        for _ in 0..<n {
+            Block.tagFresh(block)
+            count &+= 1
+            s[target &- count] = block
+            block += size
         }
-        b.pointee.count = UInt32(count)
+        page.pointee.used &+= UInt32(n)
+        return count
     }
 
     /// Returns all but the `keep` most recent blocks of bin `c` to their pages: the
