@@ -4,9 +4,10 @@
 #   swift_app    builds tests/reliability/swift-app (swift build, debug, no
 #                preload, scratch build/reliability/swift-app-build) and runs
 #                it under LIB: 100 TaskGroup tasks + Dispatch.concurrentPerform
+#                + 4 plain threads alongside the tasks,
 #                doing dictionaries, strings, class lists, JSONEncoder/Decoder.
 #                Its stdout must equal the glibc run's and expected.txt, and
-#                the tasks must have run on more than one thread.
+#                the work must have run on more than one thread.
 #   swift_build  `swift build` of the same package under LD_PRELOAD=LIB with a
 #                fresh scratch path (build/reliability/swift-app-build-preload-debug;
 #                SwiftPM, the driver, swift-frontend, clang and the linker run
@@ -47,7 +48,7 @@ check_app() { # NAME: compares $D/NAME.out with the reference and expected.txt
         WHY="output differs from the glibc run: $(diff "$D/app.ref.out" "$D/$n.out" | grep -m1 '^>')"
         return 1
     fi
-    if [ "${th:-0}" -lt 2 ]; then WHY="tasks ran on ${th:-?} thread(s), expected > 1"; return 1; fi
+    if [ "${th:-0}" -lt 2 ]; then WHY="the work ran on ${th:-?} thread(s), expected > 1"; return 1; fi
     if ! banner_ok "$D/$n.err"; then WHY="no 'hakmem: ' banner: hakmem did not serve the program"; return 1; fi
     return 0
 }
