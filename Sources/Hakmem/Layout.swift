@@ -411,7 +411,10 @@ struct PageQueue {
 ///   sum over bins of count * charge == Heap.binnedCharge <= Options.threadCacheBytes;
 ///   blockSize == 0 (a bin its thread has not used yet, Bins.prepared): all fields 0,
 ///     an empty bin that takes no block (limit 0), like the empty bin of the C shim;
-///   else heap == the heap the bin lies in, and limit, blockSize, charge are its class's.
+///   else heap == the heap the bin lies in, and limit, blockSize, charge are its class's;
+///   every block in slots[0..<count] lies in a page owned by that heap (frees by other
+///   threads go to the owner in remote batches, and a heap's pages change hands only
+///   when it exits, after its bins are flushed).
 /// MUST keep `count` first: the empty bin in the C shim is all zeroes (count 0).
 struct Bin {
     var count: UInt32
@@ -472,21 +475,13 @@ struct Heap {
     var decayNext: Int
     /// The thread has started exiting; do not keep empty pages around.
     var isExiting: Bool
-    /// The thread has taken malloc's slow path (its heap may have been made by a free).
-    /// Only then does it keep other heaps' Tiny blocks in its bins (Free.freeOthers): a
-    /// thread that only frees would pin them there until decay.
-    var hasAllocated: Bool
 
     static let abandonedMarker: UInt = 1
     /// Byte offset of `remoteMessages` and `full` (checked by a unit test, as
     /// Page.heapOffset).
     static let remoteMessagesOffset = 8
     static let fullOffset = 16
-    /// A word on a cache line of its own after the struct: the heap whose Tiny blocks
-    /// this thread last freed (Free.freeOthers). Other threads read it on each of
-    /// their frees of this heap's blocks, so nothing else that changes shares its line.
-    static let tinyPartnerOffset = (MemoryLayout<Heap>.stride + 63) & ~63
-    static let queuesOffset = tinyPartnerOffset + 64
+    static let queuesOffset = (MemoryLayout<Heap>.stride + 63) & ~63
     static let binsOffset = (queuesOffset + SizeClass.count * MemoryLayout<PageQueue>.stride + 63) & ~63
     static let totalSize = binsOffset + SizeClass.count * Bins.stride
     // Bin bounds: Options.threadCacheBytes of charge (Bins.charge) per heap, 1/8 of it per class.

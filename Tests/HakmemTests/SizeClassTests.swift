@@ -106,9 +106,7 @@ import CHakmemShim
         #expect(MemoryLayout<Heap>.offset(of: \Heap.remoteFree) == 0)
         #expect(MemoryLayout<Heap>.offset(of: \Heap.remoteMessages) == Heap.remoteMessagesOffset)
         #expect(MemoryLayout<Heap>.offset(of: \Heap.full) == Heap.fullOffset)
-        // tinyPartner has a cache line of its own (heaps are 64-byte aligned).
-        #expect(Heap.tinyPartnerOffset % 64 == 0 && Heap.tinyPartnerOffset >= MemoryLayout<Heap>.size)
-        #expect(Heap.queuesOffset == Heap.tinyPartnerOffset + 64)
+        #expect(Heap.queuesOffset % 64 == 0 && Heap.queuesOffset >= MemoryLayout<Heap>.size)
         #expect(SegmentLayout.metadataEnd <= Geometry.sliceSize)
         #expect(MemoryLayout<Page>.size <= Page.slotBytes)
         #expect(MemoryLayout<Bin>.stride + 8 <= 256)   // the C empty bin is 256 bytes

@@ -63,8 +63,10 @@ enum Invariants {
                 return "bin count <= limit <= capacity"
             }
             let slots = Bins.slots(bin)
-            for i in 0..<Int(bin.pointee.count) where !Block.isTaggedFree(slots[i]) || Int(Free.pageOf(slots[i]).pointee.sizeClass) != c {
-                return "bin blocks are free blocks of the bin's class"
+            for i in 0..<Int(bin.pointee.count) where !Block.isTaggedFree(slots[i])
+                || Int(Free.pageOf(slots[i]).pointee.sizeClass) != c
+                || AtomicWord.loadRelaxed(Free.ownerWord(Free.pageOf(slots[i]))) != UInt(bitPattern: heap) {
+                return "bin blocks are free blocks of the bin's class, in pages of the bin's heap"
             }
             binned += Int(bin.pointee.count) * Bins.charge(c)
         }

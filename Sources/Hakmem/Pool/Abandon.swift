@@ -33,7 +33,7 @@ enum Abandoned {
         heap.pointee.isExiting = true
         Free.collectRemote(heap)      // (into the bins: flushed next)
         Bins.flushAll(heap)
-        RemoteBatch.flush(heap)       // the pending batch and other heaps' blocks the bins held
+        RemoteBatch.flush(heap)       // the pending batch of other heaps' blocks
         SpinLock.lock(Locks.abandoned)
         for c in 0..<SizeClass.count { abandonQueue(Heaps.queue(heap, c)) }
         abandonQueue(Heaps.fullQueue(heap))

@@ -36,7 +36,6 @@ enum Alloc {
     static func mallocRefill(_ size: UInt) -> UnsafeMutableRawPointer? {
         if size > Size.requestMax { return outOfMemory() }
         guard let heap = Heaps.currentOrCreate() else { return outOfMemory() }
-        heap.pointee.hasAllocated = true
         Bins.tick(heap)
         if Options.slowPathsOnly { return allocateInMode(heap, size, alignment: 16) }
         return mallocCore(heap, size)

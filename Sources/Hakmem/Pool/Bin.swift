@@ -143,22 +143,10 @@ enum Bins {
     static let fillBytes = 8192
 
     /// Caches a validated free block (no link in word 0) in bin `c` if it has room and
-    /// the heap's budget allows its charge; never flushes. Callers: push, collected
-    /// remote frees, and other heaps' Tiny blocks this thread frees.
+    /// the heap's budget allows its charge; never flushes. Callers: push and collected
+    /// remote frees.
     static func offer(_ heap: UnsafeMutablePointer<Heap>, _ c: Int, _ block: UnsafeMutableRawPointer) -> Bool {
         offer(heap, bin: prepared(heap, c), block)
-    }
-
-    /// `offer` for Tiny class `c`: no budget test or charge (Tiny blocks cost nothing
-    /// of it, see charge). Other heaps' Tiny blocks this thread frees (Free.freeOthers),
-    /// only into a bin the thread has used (an unused one has limit 0).
-    @inline(__always)
-    static func offerTiny(_ heap: UnsafeMutablePointer<Heap>, _ c: Int, _ block: UnsafeMutableRawPointer) -> Bool {
-        let b = bin(heap, c)
-        let count = b.pointee.count
-        if count >= b.pointee.limit { return false }
-        append(b, block, count: count)
-        return true
     }
 
     /// Pushes `block` on bin `b`, whose count is `count` (< limit, already tested by the
@@ -271,9 +259,8 @@ enum Bins {
         return count
     }
 
-    /// Returns all but the `keep` most recent blocks of bin `c` to their pages: the
-    /// heap's own directly, other heaps' blocks (Tiny bins cache them too) through the
-    /// thread's remote batch.
+    /// Returns all but the `keep` most recent blocks of bin `c` to their pages (the
+    /// heap's own: a bin holds no other heap's block, see Bin).
     @inline(never)
     static func flush(_ heap: UnsafeMutablePointer<Heap>, _ c: Int, keep: Int) {
         let b = bin(heap, c)
@@ -281,14 +268,7 @@ enum Bins {
         let count = Int(b.pointee.count)
         let leaving = count > keep ? count - keep : 0
         if leaving == 0 { return }
-        for i in 0..<leaving {
-            let page = Free.pageOf(s[i])
-            if AtomicWord.loadRelaxed(Free.ownerWord(page)) == UInt(bitPattern: heap) {
-                Free.freeLocal(heap, page, s[i])
-            } else {
-                RemoteBatch.add(heap, page, s[i])
-            }
-        }
+        for i in 0..<leaving { Free.freeLocal(heap, Free.pageOf(s[i]), s[i]) }
         for i in 0..<(count - leaving) { s[i] = s[i + leaving] }
         b.pointee.count = UInt32(count - leaving)
         heap.pointee.binnedCharge &-= leaving &* Int(b.pointee.charge)

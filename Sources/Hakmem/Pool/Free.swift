@@ -62,8 +62,13 @@ enum Free {
     }
 
     /// A pooled block of a page the calling thread (which has a heap) does not own:
-    /// checked like the fast path does, then cached in the thread's bin (Tiny) or
-    /// added to the thread's remote batch.
+    /// checked like the fast path does, then added to the thread's remote batch for
+    /// its owner (or, for a block of an abandoned page, freed at once so that this
+    /// thread adopts the page and its next frees into it take the owner's fast path).
+    /// The block never stays with this thread: kept in its bin (session 11, as in a
+    /// tcmalloc thread cache), other threads' Tiny blocks raised remote_free_ring T=2's
+    /// peak RSS by 1.1 MB and were no faster once remote frees travelled in messages
+    /// (docs/perf-log.md, session 18).
     @inline(never)
     static func freeOthers(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>,
                            _ block: UnsafeMutableRawPointer) {
@@ -76,45 +81,6 @@ enum Free {
         else { invalidOrDoubleFree(page, block) }
         #endif
         Block.tagFree(block)
-        // A Tiny block of a live owner that frees this thread's Tiny blocks too stays
-        // with this thread (its bin), while the bin has room and the thread allocates
-        // too, as in a tcmalloc thread cache: the next malloc of the class here reuses
-        // it while it is hot in this core's cache; a flush or decay sends such blocks to
-        // their owners in remote batches (Bins.flush). Other blocks go to their owners
-        // (RemoteBatch.add); a block of an abandoned page at once, so that this thread
-        // adopts the page and its next frees into it take the owner's fast path.
-        let c = Page.sharedSizeClass(page)
-        if c < SizeClass.tinyCount && heap.pointee.hasAllocated {
-            let owner = AtomicWord.loadRelaxed(ownerWord(page))
-            if owner != Page.noOwner && exchangesTiny(heap, owner: owner) && Bins.offerTiny(heap, c, block) {
-                Bins.tick(heap)
-                return
-            }
-        }
-        sendToOwner(heap, page, block)
-    }
-
-    /// Records that `heap` frees Tiny blocks of heap `owner`, and tells whether `owner`
-    /// frees Tiny blocks of `heap` as well: only two threads that exchange blocks keep
-    /// each other's (each then allocates what the other freed, and blocks travel back
-    /// and forth without remote batches). Where blocks travel on instead (a ring of
-    /// threads: A -> B -> C ...), a kept block left its owner's pages for good, and
-    /// each thread's own pages filled with blocks freed home that it did not reuse:
-    /// bench_remote_free ring 4T peak RSS 17-19 MB kept, 14-15 MB sent home (mimalloc
-    /// 14). Heaps are never unmapped, so reading a stale owner's word is harmless.
-    @inline(__always)
-    static func exchangesTiny(_ heap: UnsafeMutablePointer<Heap>, owner: UInt) -> Bool {
-        let mine = Heaps.tinyPartnerWord(heap)
-        if AtomicWord.loadRelaxed(mine) != owner { AtomicWord.store(mine, owner) }
-        let ownerHeap = UnsafeMutablePointer<Heap>(bitPattern: owner).unsafelyUnwrapped
-        return AtomicWord.loadRelaxed(Heaps.tinyPartnerWord(ownerHeap)) == UInt(bitPattern: heap)
-    }
-
-    /// freeOthers' other half, out of line so that the common case above needs no
-    /// saved registers: the remote batch (or adoption of an abandoned page).
-    @inline(never)
-    static func sendToOwner(_ heap: UnsafeMutablePointer<Heap>, _ page: UnsafeMutablePointer<Page>,
-                            _ block: UnsafeMutableRawPointer) {
         RemoteBatch.add(heap, page, block)
         Bins.tick(heap)
     }

@@ -88,13 +88,6 @@ enum Heaps {
         SpinLock.unlock(Locks.heapPool)
     }
 
-    /// The heap's tinyPartner word (Heap.tinyPartnerOffset): accessed with AtomicWord,
-    /// as other threads read it (Free.exchangesTiny).
-    @inline(__always)
-    static func tinyPartnerWord(_ heap: UnsafeMutablePointer<Heap>) -> UnsafeMutableRawPointer {
-        UnsafeMutableRawPointer(heap) + Heap.tinyPartnerOffset
-    }
-
     @inline(__always)
     static func remoteFreeWord(_ heap: UnsafeMutablePointer<Heap>) -> UnsafeMutableRawPointer {
         UnsafeMutableRawPointer(heap)   // `remoteFree` is the first field
