@@ -272,11 +272,10 @@ extension Page {
     /// Byte offset of `carvedLimit` (read by other threads: Free.freeOthers).
     static let carvedLimitOffset = 56
     /// Byte offsets of the fields fixed for a page's life that other threads read.
-    static let sizeClassOffset = 15
     static let divMagicOffset = 40
     static let startOffset = 48
 
-    /// `start`, `divMagic` and `sizeClass` of a page another thread may own, read with
+    /// `start` and `divMagic` of a page another thread may own, read with
     /// raw loads: its owner updates other fields meanwhile, and a Swift access to
     /// `pointee` covers the whole descriptor. They do not change while the page lives.
     @inline(__always)
@@ -286,10 +285,6 @@ extension Page {
     @inline(__always)
     static func sharedDivMagic(_ page: UnsafeMutablePointer<Page>) -> UInt {
         UnsafeRawPointer(page).load(fromByteOffset: divMagicOffset, as: UInt.self)
-    }
-    @inline(__always)
-    static func sharedSizeClass(_ page: UnsafeMutablePointer<Page>) -> Int {
-        Int(UnsafeRawPointer(page).load(fromByteOffset: sizeClassOffset, as: UInt8.self))
     }
 }
 

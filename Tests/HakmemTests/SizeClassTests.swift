@@ -98,7 +98,6 @@ import CHakmemShim
         #expect(MemoryLayout<Page>.offset(of: \Page.binnedLimit) == 0)
         #expect(MemoryLayout<Page>.offset(of: \Page.heap) == Page.heapOffset)
         #expect(MemoryLayout<Page>.offset(of: \Page.carvedLimit) == Page.carvedLimitOffset)
-        #expect(MemoryLayout<Page>.offset(of: \Page.sizeClass) == Page.sizeClassOffset)
         #expect(MemoryLayout<Page>.offset(of: \Page.divMagic) == Page.divMagicOffset)
         #expect(MemoryLayout<Page>.offset(of: \Page.start) == Page.startOffset)
         #expect(MemoryLayout<SegmentHeader>.offset(of: \SegmentHeader.cookie) == SegmentHeader.cookieOffset)

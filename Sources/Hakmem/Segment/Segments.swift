@@ -309,7 +309,7 @@ enum Segments {
     /// gets the same colour and block layout, so the new page carves through the bytes
     /// its predecessor touched: any other page leaves those beyond its own blocks
     /// resident and unused until the slice is purged (remote_free_pc 4T, whose pages
-    /// come and go thousands of times a second: peak RSS 8.3 -> 8.0 MB, medians of 9).
+    /// come and go thousands of times a second: peak RSS 8.19 -> 7.88 MB, medians of 9).
     /// A released page's descriptor keeps its class and slice count; the descriptors
     /// of slices no page started at hold older values, which can only mislead the
     /// choice, not the page made from it. At most `sameClassProbes` descriptors are
